@@ -1,0 +1,61 @@
+# The README's two commands: `make run` and `make test`. Each sets up what it needs.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 5000
+CHROMIUM := /usr/lib/chromium/chromium
+VENDOR := static/vendor/htmx.min.js static/vendor/idb.js static/vendor/signature_pad.js
+
+.PHONY: run test setup vendor browser lint bench clean
+
+run: setup
+	$(VENV)/bin/flask --app app init-db
+	$(VENV)/bin/flask --app app seed-demo --if-empty
+	$(VENV)/bin/flask --app app run --host 127.0.0.1 --port $(PORT)
+
+test: setup browser
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/pytest
+
+setup: $(VENV)/.installed vendor
+
+$(VENV)/.installed: pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+vendor: $(VENDOR)
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+static/vendor/htmx.min.js: node_modules/.package-lock.json
+	mkdir -p static/vendor
+	cp node_modules/htmx.org/dist/htmx.min.js $@
+
+static/vendor/idb.js: node_modules/.package-lock.json
+	mkdir -p static/vendor
+	cp node_modules/idb/build/index.js $@
+
+static/vendor/signature_pad.js: node_modules/.package-lock.json
+	mkdir -p static/vendor
+	cp node_modules/signature_pad/dist/signature_pad.js $@
+
+# Debian's Chromium for the browser tests (Playwright cannot download its own here).
+browser:
+	@test -x $(CHROMIUM) || { \
+	  SUDO=$$(test "$$(id -u)" = 0 || echo sudo); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+bench: setup
+	$(PY) bench/sync_push.py
+	$(PY) bench/merge_throughput.py
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor

@@ -1,0 +1,163 @@
+// The capture view: one session record, autosaved (encrypted) as it is typed, signed by both.
+import { RecordForm } from "./form.js";
+import { SignatureBlock } from "./signing.js";
+import { loadDraft, saveDraft } from "./drafts.js";
+import { contentHash } from "./canonical.js";
+import { deviceId } from "./store.js";
+import { syncSoon } from "./sync-loop.js";
+
+const SAVE_DELAY = 300;
+
+export class Capture {
+  constructor(root, { session, pack, statement }) {
+    this.root = root;
+    this.session = session;
+    this.pack = pack;
+    this.statementTemplate = statement;
+    this.form = new RecordForm(root.querySelector("#record-form"));
+    this.form.onEdit = () => this.scheduleSave();
+    this.pads = Object.fromEntries([...root.querySelectorAll(".sign-block")].map((b) => [b.dataset.role, new SignatureBlock(b)]));
+    this.saving = Promise.resolve();
+    this.timer = null;
+    this.status = root.querySelector("#save-status");
+    this.errors = root.querySelector("#finish-errors");
+    for (const [role, pad] of Object.entries(this.pads)) {
+      pad.block.querySelector("[data-sign]").addEventListener("click", () => this.sign(role));
+    }
+  }
+
+  async open(id) {
+    const doc = await loadDraft(this.session, id);
+    if (!doc) return false;
+    this.form.load(doc);
+    const person = this.pack?.supervisees.find((p) => p.id === doc.supervisee);
+    this.root.querySelector("#capture-title").textContent = `Session record: ${person?.name ?? "supervisee"}`;
+    this.showPreviousActions(doc.supervisee);
+    this.errors.hidden = true;
+    this.status.textContent = "Saved on device";
+    await this.refreshSignatures();
+    return true;
+  }
+
+  showPreviousActions(supervisee) {
+    const actions = (this.pack?.actions ?? []).filter((a) => a.supervisee === supervisee);
+    const list = this.root.querySelector("#previous-actions-list");
+    list.replaceChildren(...actions.map((a) => {
+      const li = document.createElement("li");
+      li.textContent = `${a.text} (${a.owner ?? "—"}, by ${a.deadline ?? "no date"})`;
+      return li;
+    }));
+    this.root.querySelector("#previous-actions").hidden = !actions.length;
+  }
+
+  scheduleSave() {
+    this.status.textContent = "Saving…";
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.save(), SAVE_DELAY);
+  }
+
+  /** Save now, after any save already running; resolves when it is on the device. */
+  save() {
+    clearTimeout(this.timer);
+    this.timer = null;
+    this.saving = this.saving.then(async () => {
+      if (!this.form.doc) return;
+      const doc = this.form.read();
+      await saveDraft(this.session, doc);
+      this.status.textContent = `Saved on device at ${new Date().toLocaleTimeString()}`;
+      syncSoon();
+      await this.refreshSignatures();
+    }).catch((error) => {
+      this.status.textContent = `Not saved: ${error.message}`;
+    });
+    return this.saving;
+  }
+
+  /** Wait for a pending autosave (finishing and signing never race it). */
+  async flush() {
+    if (this.timer) return this.save();
+    return this.saving;
+  }
+
+  statement(doc) {
+    return this.statementTemplate.replace("{date}", doc.session_date || "(no date)");
+  }
+
+  async refreshSignatures() {
+    const doc = this.form.read();
+    const hash = await contentHash(doc);
+    this.root.querySelector("#statement").textContent = this.statement(doc);
+    let validRoles = 0;
+    for (const [role, pad] of Object.entries(this.pads)) {
+      const mine = (doc.signatures ?? []).filter((s) => s.role === role);
+      const latest = mine[mine.length - 1];
+      if (latest && latest.content_hash === hash) {
+        validRoles++;
+        pad.show(latest);
+        pad.setEnabled(false);
+        pad.say(`Signed by ${latest.name} at ${new Date(latest.signed_at).toLocaleString()}`, "ok");
+      } else {
+        pad.setEnabled(true);
+        if (latest) {
+          if (!pad.isEmpty() && pad.shownStale !== latest.id) pad.show(null);
+          pad.shownStale = latest.id;
+          pad.say("The record changed after this signature: it is stale. Sign again.", "warn");
+        } else {
+          pad.say("Not signed yet.");
+        }
+      }
+    }
+    const locked = validRoles === 2;
+    this.form.setLocked(locked);
+    this.root.querySelector("#finish").textContent = locked ? "Done: back to records" : "Finish record";
+    return locked;
+  }
+
+  problemsBeforeSigning() {
+    return this.form.missing().map((p) => p.message);
+  }
+
+  showErrors(messages) {
+    this.errors.hidden = !messages.length;
+    this.errors.replaceChildren(...messages.map((m) => Object.assign(document.createElement("span"), { textContent: m })));
+    if (messages.length) this.errors.scrollIntoView({ block: "center" });
+  }
+
+  async sign(role) {
+    await this.flush();
+    const pad = this.pads[role];
+    const problems = this.problemsBeforeSigning();
+    let name = this.session.user.name;
+    if (role === "supervisee") {
+      name = this.root.querySelector("#supervisee-name").value.trim();
+      if (!name) problems.push("The supervisee must type their name before signing");
+    }
+    if (pad.isEmpty()) problems.push(`Draw the ${role}'s signature in the box first`);
+    if (problems.length) {
+      this.showErrors(["Before signing: " + problems[0], ...problems.slice(1)]);
+      return;
+    }
+    const doc = this.form.read();
+    const signature = {
+      id: crypto.randomUUID(), role, name,
+      signer: role === "supervisor" ? doc.supervisor : doc.supervisee,
+      statement: this.statement(doc), strokes: pad.strokes(), ...pad.size(),
+      content_hash: await contentHash(doc), signed_at: new Date().toISOString(),
+      device: await deviceId(),
+    };
+    this.form.doc.signatures = [...(this.form.doc.signatures ?? []), signature];
+    this.showErrors([]);
+    await this.save();
+  }
+
+  /** Finishing needs every required answer and both signatures valid. */
+  async finish() {
+    await this.flush();
+    const locked = await this.refreshSignatures();
+    if (locked) return true;
+    const problems = this.problemsBeforeSigning();
+    problems.push("Both the supervisor and the supervisee must sign");
+    this.showErrors(problems);
+    return false;
+  }
+}

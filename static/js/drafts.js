@@ -1,0 +1,94 @@
+// Drafts on the tablet: every write is encrypted first, then stored together with the
+// outbox op that will carry it to the server (one IndexedDB transaction).
+import { db } from "./store.js";
+import { open, seal } from "./crypto.js";
+
+/** Save a record document as this user's draft and queue it for sync. */
+export async function saveDraft(session, doc) {
+  const envelope = await seal(session.key, session.kid, doc.id, doc);  // never inside the transaction
+  const now = new Date().toISOString();
+  const tx = (await db()).transaction(["drafts", "outbox"], "readwrite");
+  const drafts = tx.objectStore("drafts");
+  const outbox = tx.objectStore("outbox");
+  const existing = await drafts.get(doc.id);
+  if (existing && existing.owner !== session.user.id) {
+    tx.abort();
+    throw new Error("This record belongs to someone else on this tablet.");
+  }
+  const entry = { id: doc.id, owner: session.user.id, ...envelope, updatedAt: now,
+                  createdAt: existing?.createdAt ?? now, rev: existing?.rev ?? null };
+  await drafts.put(entry);
+  // An op that has never been sent is superseded by this newer state of the record.
+  for (const op of await outbox.index("record").getAll(doc.id)) {
+    if (!op.sent && op.state === "waiting") await outbox.delete(op.op);
+  }
+  await outbox.put({ op: crypto.randomUUID(), owner: session.user.id, record: doc.id,
+                     base_rev: entry.rev, ...envelope, sent: false, state: "waiting",
+                     attempts: 0, createdAt: now });
+  await tx.done;
+  return entry;
+}
+
+/** Decrypt one of this user's drafts; null if it is not theirs or not there. */
+export async function loadDraft(session, id) {
+  const entry = await (await db()).get("drafts", id);
+  if (!entry || entry.owner !== session.user.id) return null;
+  return open(session.key, id, entry);
+}
+
+/** This user's drafts, decrypted, newest first, each with its sync state. */
+export async function listDrafts(session) {
+  const d = await db();
+  const entries = await d.getAllFromIndex("drafts", "owner", session.user.id);
+  const ops = await d.getAllFromIndex("outbox", "owner", session.user.id);
+  const out = [];
+  for (const entry of entries) {
+    let doc = null;
+    try { doc = await open(session.key, entry.id, entry); } catch { /* shown as unreadable */ }
+    out.push({ entry, doc, sync: syncState(entry, ops.filter((op) => op.record === entry.id)) });
+  }
+  return out.sort((a, b) => (b.entry.updatedAt > a.entry.updatedAt ? 1 : -1));
+}
+
+/** saved (on device only), waiting, synced or attention. */
+export function syncState(entry, ops) {
+  if (ops.some((op) => op.state === "attention")) return "attention";
+  if (ops.length) return "waiting";
+  return entry.rev ? "synced" : "saved";
+}
+
+/** Ops the server refused, with their reasons, for the "needs attention" list. */
+export async function attentionOps(session) {
+  const ops = await (await db()).getAllFromIndex("outbox", "owner", session.user.id);
+  return ops.filter((op) => op.state === "attention");
+}
+
+/** The user has seen a refusal: drop that op (the draft itself stays). */
+export async function dismissOp(session, opId) {
+  const d = await db();
+  const op = await d.get("outbox", opId);
+  if (op && op.owner === session.user.id && op.state === "attention") await d.delete("outbox", opId);
+}
+
+/** Remove synced records that have nothing waiting. */
+export async function clearSynced(session) {
+  const tx = (await db()).transaction(["drafts", "outbox"], "readwrite");
+  const ops = await tx.objectStore("outbox").index("owner").getAll(session.user.id);
+  let removed = 0;
+  for (const entry of await tx.objectStore("drafts").index("owner").getAll(session.user.id)) {
+    if (entry.rev && !ops.some((op) => op.record === entry.id)) {
+      await tx.objectStore("drafts").delete(entry.id);
+      removed++;
+    }
+  }
+  await tx.done;
+  return removed;
+}
+
+/** Age in milliseconds of the oldest draft with unsynced changes (0 if none). */
+export async function oldestUnsynced(session) {
+  const ops = await (await db()).getAllFromIndex("outbox", "owner", session.user.id);
+  if (!ops.length) return 0;
+  const oldest = ops.map((op) => op.createdAt).sort()[0];
+  return Date.now() - Date.parse(oldest);
+}

@@ -1,0 +1,123 @@
+// The outbox: pushes queued ops to the server. Used by the page and by the service worker
+// (Background Sync), so it touches no DOM. An op leaves the outbox only when the server
+// has answered it with a stored result; a refused op is kept for the user to see.
+import { db, deviceId } from "./store.js";
+
+const BATCH = 50;
+const ROUNDS = 5;
+
+async function session() {
+  const response = await fetch("/api/session", { credentials: "same-origin", cache: "no-store" });
+  if (!response.ok) throw new Error(`session ${response.status}`);
+  return response.json();
+}
+
+function firstPerRecord(ops) {
+  // One op per record per round, oldest first: the next op's base is this one's answer.
+  const seen = new Set();
+  return ops.sort((a, b) => (a.createdAt < b.createdAt ? -1 : 1)).filter((op) => {
+    if (seen.has(op.record)) return false;
+    seen.add(op.record);
+    return true;
+  }).slice(0, BATCH);
+}
+
+async function markSent(ops) {
+  const tx = (await db()).transaction("outbox", "readwrite");
+  for (const op of ops) {
+    const current = await tx.store.get(op.op);
+    if (current) await tx.store.put({ ...current, sent: true, attempts: (current.attempts || 0) + 1 });
+  }
+  await tx.done;
+}
+
+async function applyResults(results) {
+  const tx = (await db()).transaction(["outbox", "drafts"], "readwrite");
+  const outbox = tx.objectStore("outbox");
+  const drafts = tx.objectStore("drafts");
+  let accepted = 0;
+  let refused = 0;
+  for (const result of results) {
+    const op = await outbox.get(result.op);
+    if (!op) continue;
+    const status = result.status === "duplicate" ? result.result : result.status;
+    if (status === "rejected") {
+      await outbox.put({ ...op, state: "attention", reason: result.reason || "refused by the server" });
+      refused++;
+      continue;
+    }
+    accepted++;
+    await outbox.delete(op.op);
+    const draft = await drafts.get(op.record);
+    if (draft) {
+      await drafts.put({ ...draft, rev: result.rev, conflict: status === "conflict" ? result.reason : null });
+    }
+    for (const next of await outbox.index("record").getAll(op.record)) {
+      if (!next.sent && next.state === "waiting") await outbox.put({ ...next, base_rev: result.rev });
+    }
+  }
+  await tx.done;
+  return { accepted, refused };
+}
+
+async function pushRound(user, csrf, device) {
+  const waiting = (await (await db()).getAllFromIndex("outbox", "owner", user.id))
+    .filter((op) => op.state === "waiting");
+  const batch = firstPerRecord(waiting);
+  if (!batch.length) return { done: true, accepted: 0, refused: 0 };
+  await markSent(batch);
+  let response;
+  try {
+    response = await fetch("/sync/push", {
+      method: "POST", credentials: "same-origin", cache: "no-store",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+      body: JSON.stringify({ device, ops: batch.map(({ op, record, base_rev, kid, iv, ct }) =>
+        ({ op, record, base_rev, kid, iv, ct })) }),
+    });
+  } catch {
+    return { state: "offline" };
+  }
+  if (response.status === 401) return { state: "login" };
+  if (response.status >= 500 || response.status === 429) return { state: "error", message: `The server answered ${response.status}; trying again later.` };
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    // The batch as a whole was refused: say why on each op rather than retry for ever.
+    await applyResults(batch.map((op) => ({ op: op.op, status: "rejected", reason: body.error || `refused (${response.status})` })));
+    return { done: false, accepted: 0, refused: batch.length };
+  }
+  const counts = await applyResults(body.results || []);
+  return { done: false, ...counts };
+}
+
+/** Push everything waiting for the logged-in user. Returns {state, accepted, refused, message}. */
+export async function pushOutbox() {
+  const run = async () => {
+    let who;
+    try {
+      who = await session();
+    } catch {
+      return { state: "offline" };
+    }
+    if (!who.user) return { state: "login" };
+    const device = await deviceId();
+    let accepted = 0;
+    let refused = 0;
+    for (let round = 0; round < ROUNDS; round++) {
+      const r = await pushRound(who.user, who.csrf, device);
+      if (r.state) return { ...r, accepted, refused };
+      accepted += r.accepted;
+      refused += r.refused;
+      if (r.done) break;
+    }
+    return { state: "ok", accepted, refused, user: who.user.id };
+  };
+  // One push at a time across the page and the service worker.
+  if (globalThis.navigator?.locks) return navigator.locks.request("supervise-outbox", run);
+  return run();
+}
+
+/** How many ops wait for each owner (to show "waiting" without decrypting anything). */
+export async function pendingCount(ownerId) {
+  const ops = await (await db()).getAllFromIndex("outbox", "owner", ownerId);
+  return ops.filter((op) => op.state === "waiting").length;
+}

@@ -1,0 +1,46 @@
+// When to push: on start, when the tablet comes online, soon after each save, on a timer
+// with backoff after failures, and through Background Sync where the browser has it.
+import { pushOutbox } from "./outbox.js";
+
+const QUIET = 30000;
+const MAX_BACKOFF = 300000;
+let delay = QUIET;
+let timer = null;
+let soon = null;
+let report = () => {};
+
+export function onReport(callback) {
+  report = callback;
+}
+
+export async function syncNow() {
+  clearTimeout(timer);
+  report({ state: "syncing" });
+  let result;
+  try {
+    result = await pushOutbox();
+  } catch (error) {
+    result = { state: "error", message: String(error) };
+  }
+  delay = result.state === "ok" || result.state === "login" ? QUIET : Math.min(delay * 2, MAX_BACKOFF);
+  if (result.state === "ok") delay = QUIET;
+  timer = setTimeout(syncNow, result.state === "offline" || result.state === "error" ? Math.min(delay, MAX_BACKOFF) : QUIET);
+  report(result);
+  return result;
+}
+
+/** After a save: push in a moment (coalescing quick edits), and ask for Background Sync. */
+export function syncSoon() {
+  clearTimeout(soon);
+  soon = setTimeout(syncNow, 1500);
+  navigator.serviceWorker?.ready.then((reg) => reg.sync?.register("supervise-outbox")).catch(() => {});
+}
+
+export function start() {
+  delay = 5000;
+  addEventListener("online", () => { delay = 5000; syncNow(); });
+  navigator.serviceWorker?.addEventListener("message", (event) => {
+    if (event.data?.type === "synced") report(event.data.result);
+  });
+  syncNow();
+}

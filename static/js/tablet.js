@@ -1,0 +1,198 @@
+// The tablet page: set up or unlock, list this person's session records, open one.
+import * as vault from "./vault.js";
+import { WrongPassphrase } from "./crypto.js";
+import { attentionOps, clearSynced, dismissOp, listDrafts, oldestUnsynced, saveDraft } from "./drafts.js";
+import { Capture } from "./capture.js";
+import * as loop from "./sync-loop.js";
+
+const app = document.getElementById("app");
+const $ = (selector) => app.querySelector(selector);
+const VIEWS = ["loading", "login", "setup", "unlock", "drafts", "capture"];
+const SYNC_WORDS = { saved: "Saved on device", waiting: "Waiting to sync", synced: "Synced", attention: "Needs attention" };
+let pack = null;
+let capture = null;
+let serverUser = null;
+
+function show(name) {
+  for (const view of VIEWS) $(`#view-${view}`).hidden = view !== name;
+  document.getElementById("lock-button").hidden = !["drafts", "capture"].includes(name);
+  window.scrollTo(0, 0);
+}
+
+function message(text, kind = "error") {
+  const box = $("#app-message");
+  box.hidden = !text;
+  box.textContent = text || "";
+  box.className = `flash ${kind}`;
+}
+
+function showNetwork() {
+  document.getElementById("net-status").textContent = navigator.onLine ? "Online" : "Offline: working on this tablet";
+}
+
+async function whoIsLoggedIn() {
+  try {
+    const response = await fetch("/api/session", { credentials: "same-origin", cache: "no-store" });
+    return response.ok ? (await response.json()).user : null;
+  } catch {
+    return undefined;  // offline: we cannot tell
+  }
+}
+
+async function start() {
+  showNetwork();
+  addEventListener("online", showNetwork);
+  addEventListener("offline", showNetwork);
+  serverUser = await whoIsLoggedIn();
+  const known = await vault.knownUsers();
+  if (serverUser && !known.some((u) => u.userId === serverUser.id)) return show("setup");
+  if (!known.length) {
+    if (serverUser === undefined) message("This tablet is offline and has not been set up yet. Connect and log in once to set it up.", "info");
+    return show("login");
+  }
+  const select = $("#unlock-user");
+  select.replaceChildren(...known.map((u) => new Option(`${u.name} (${u.email})`, u.userId)));
+  if (serverUser) select.value = serverUser.id;
+  show("unlock");
+  $("#unlock-passphrase").focus();
+}
+
+async function afterUnlock(s) {
+  message("");
+  if (serverUser && serverUser.id === s.user.id) pack = (await vault.refreshPack(s)) ?? (await vault.loadPack(s));
+  else pack = await vault.loadPack(s);
+  capture = new Capture(app, { session: s, pack, statement: app.dataset.statement });
+  vault.watchIdle(Number(app.dataset.idleSeconds));
+  loop.start();
+  await route();
+}
+
+$("#setup-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const pass = $("#setup-passphrase").value;
+  if (pass.length < 8) return message("Choose a passphrase of at least 8 characters.");
+  if (pass !== $("#setup-confirm").value) return message("The two passphrases are not the same.");
+  try {
+    await afterUnlock(await vault.setUp(serverUser, pass));
+  } catch (error) {
+    message(error.message);
+  }
+  event.target.reset();
+});
+
+$("#unlock-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const button = event.target.querySelector("button");
+  button.disabled = true;
+  try {
+    await afterUnlock(await vault.unlock($("#unlock-user").value, $("#unlock-passphrase").value));
+  } catch (error) {
+    message(error instanceof WrongPassphrase ? error.message : `Could not unlock: ${error.message}`);
+  } finally {
+    button.disabled = false;
+    $("#unlock-passphrase").value = "";
+  }
+});
+
+async function route() {
+  const s = vault.session();
+  if (!s) return;
+  const match = location.hash.match(/^#record=([0-9a-f-]{36})$/);
+  if (match && (await capture.open(match[1]))) return show("capture");
+  if (match) message("That session record is not on this tablet for you.");
+  await renderDrafts();
+  show("drafts");
+}
+addEventListener("hashchange", () => { message(""); route(); });
+
+async function renderDrafts() {
+  const s = vault.session();
+  const persisted = await navigator.storage?.persisted?.();
+  const age = await oldestUnsynced(s);
+  const ready = navigator.serviceWorker?.controller && pack;
+  $("#ready-status").textContent = ready ? "Ready to work offline." : "Not ready for offline use yet: stay online a moment.";
+  $("#storage-status").textContent = (persisted
+    ? "Storage is persistent: the browser will not clear drafts on its own."
+    : "Storage is not persistent: the browser may clear unsynced drafts when space runs low. Sync when you can.")
+    + (age ? ` Oldest unsynced change: ${Math.round(age / 60000)} min ago.` : "");
+  const people = pack?.supervisees ?? [];
+  $("#new-supervisee").replaceChildren(...people.map((p) => new Option(`${p.name}${p.probation ? " (probation)" : ""} — due ${p.next_due}`, p.id)));
+  $("#new-form button").disabled = !people.length;
+  const names = Object.fromEntries(people.map((p) => [p.id, p.name]));
+  const rows = await listDrafts(s);
+  $("#drafts-empty").hidden = rows.length > 0;
+  $("#drafts-body").replaceChildren(...rows.map(({ entry, doc, sync }) => {
+    const tr = document.createElement("tr");
+    const signed = (doc?.signatures ?? []).length;
+    const cells = [doc ? names[doc.supervisee] ?? "Supervisee" : "Unreadable", doc?.session_date ?? "", signed ? `${signed} signature(s)` : "Draft", SYNC_WORDS[sync]];
+    for (const text of cells) tr.append(Object.assign(document.createElement("td"), { textContent: text }));
+    tr.lastChild.dataset.sync = sync;
+    const open = Object.assign(document.createElement("a"), { href: `#record=${entry.id}`, textContent: "Open", className: "button" });
+    open.setAttribute("aria-label", `Open session record for ${cells[0]} on ${cells[1]}`);
+    tr.append(Object.assign(document.createElement("td"), {}));
+    tr.lastChild.append(open);
+    return tr;
+  }));
+  const attention = await attentionOps(s);
+  $("#attention").hidden = !attention.length;
+  $("#attention-list").replaceChildren(...attention.map((op) => {
+    const li = document.createElement("li");
+    li.append(`${op.reason} `);
+    const openLink = Object.assign(document.createElement("a"), { href: `#record=${op.record}`, textContent: "Open the record" });
+    const dismiss = Object.assign(document.createElement("button"), { type: "button", textContent: "Dismiss" });
+    dismiss.addEventListener("click", async () => { await dismissOp(s, op.op); renderDrafts(); });
+    li.append(openLink, " ", dismiss);
+    return li;
+  }));
+}
+
+$("#new-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const s = vault.session();
+  const person = pack.supervisees.find((p) => p.id === $("#new-supervisee").value);
+  const template = pack.templates[0];
+  const now = new Date();
+  const doc = {
+    id: crypto.randomUUID(), template: template.id, template_version: template.version,
+    supervisee: person.id, supervisor: s.user.id,
+    session_date: now.toLocaleDateString("en-CA"), start_time: now.toTimeString().slice(0, 5),
+    duration_minutes: 60, kind: person.probation ? "probation" : "scheduled",
+    fields: {}, lists: Object.fromEntries(template.sections.flatMap((sec) => (sec.lists ?? []).map((l) => [l.id, []]))),
+    signatures: [], meta: { edited: {} },
+  };
+  await saveDraft(s, doc);
+  location.hash = `#record=${doc.id}`;
+});
+
+$("#back-to-list").addEventListener("click", async () => { await capture.flush(); location.hash = ""; });
+$("#finish").addEventListener("click", async () => {
+  if (await capture.finish()) {
+    message("Finished and signed by both. It syncs as soon as the tablet is online.", "info");
+    location.hash = "";
+    loop.syncNow();
+  }
+});
+$("#sync-now").addEventListener("click", () => loop.syncNow());
+document.getElementById("lock-button").addEventListener("click", () => vault.lock("button"));
+
+loop.onReport(async (result) => {
+  const words = {
+    syncing: "Syncing…", ok: "All changes synced.", offline: "Offline: changes wait on this tablet.",
+    login: "Log in to sync. Your drafts are safe on this tablet.", error: result.message,
+  };
+  $("#sync-status").textContent = words[result.state] ?? "";
+  if (result.state === "ok" && result.user && result.user !== vault.session()?.user.id) {
+    $("#sync-status").textContent = "Sync waits for this person to log in on this tablet.";
+  }
+  if (vault.session() && !$("#view-drafts").hidden && result.state !== "syncing") renderDrafts();
+});
+
+vault.onLock(async () => {
+  if (capture) await capture.flush();
+  capture = null;
+  location.hash = "";
+  start();
+});
+
+navigator.storage?.persist?.();
+start();

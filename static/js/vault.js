@@ -1,0 +1,77 @@
+// Who is working on this tablet, and their unlocked draft key (memory only).
+// The key is dropped on lock, on idle timeout and whenever the page goes away.
+import { db } from "./store.js";
+import { importDraftKey, open, seal, unwrapDraftKey, wrapDraftKey, fromB64 } from "./crypto.js";
+
+let current = null;
+let idleTimer = null;
+const listeners = new Set();
+
+export function session() {
+  return current;
+}
+
+export function onLock(callback) {
+  listeners.add(callback);
+}
+
+export async function lock(reason = "locked") {
+  for (const callback of listeners) await callback(reason);
+  current = null;
+  clearTimeout(idleTimer);
+}
+
+/** People who have set up this tablet (id, name, email): for the unlock screen. */
+export async function knownUsers() {
+  return (await (await db()).getAll("keys")).map(({ userId, name, email }) => ({ userId, name, email }));
+}
+
+/** First use on this tablet: fetch the draft key, wrap it under the passphrase, keep only that. */
+export async function setUp(user, passphrase) {
+  const response = await fetch("/api/keys", { credentials: "same-origin", cache: "no-store" });
+  if (!response.ok) throw new Error("Could not fetch your key. Are you still logged in?");
+  const { kid, key } = await response.json();
+  const raw = fromB64(key);
+  const wrapped = await wrapDraftKey(raw, passphrase, user.id, kid);
+  const cryptoKey = await importDraftKey(raw);
+  raw.fill(0);
+  await (await db()).put("keys", { userId: user.id, name: user.name, email: user.email, ...wrapped });
+  current = { user, key: cryptoKey, kid };
+  return current;
+}
+
+/** Unlock with the passphrase; throws WrongPassphrase. */
+export async function unlock(userId, passphrase) {
+  const entry = await (await db()).get("keys", userId);
+  if (!entry) throw new Error("This person has not set up this tablet yet.");
+  const key = await unwrapDraftKey(entry, passphrase);
+  current = { user: { id: entry.userId, name: entry.name, email: entry.email }, key, kid: entry.kid };
+  return current;
+}
+
+/** Lock after `seconds` without a touch, key press or pointer move. */
+export function watchIdle(seconds) {
+  const reset = () => {
+    clearTimeout(idleTimer);
+    if (current) idleTimer = setTimeout(() => lock("idle"), seconds * 1000);
+  };
+  for (const type of ["pointerdown", "keydown", "input", "scroll"]) {
+    addEventListener(type, reset, { passive: true, capture: true });
+  }
+  reset();
+}
+
+/** Keep the pack (supervisees, open actions, template) encrypted on the tablet. */
+export async function refreshPack(s) {
+  const response = await fetch("/api/pack", { credentials: "same-origin", cache: "no-store" });
+  if (!response.ok) return null;
+  const pack = await response.json();
+  if (pack.user.id !== s.user.id) return null;
+  await (await db()).put("packs", { userId: s.user.id, ...(await seal(s.key, s.kid, `pack:${s.user.id}`, pack)) });
+  return pack;
+}
+
+export async function loadPack(s) {
+  const entry = await (await db()).get("packs", s.user.id);
+  return entry ? open(s.key, `pack:${s.user.id}`, entry) : null;
+}

@@ -1,0 +1,63 @@
+"""Supervise: record staff supervision sessions offline, signed by both, reviewed online."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+from htmx_flask import Htmx
+
+from . import config as settings
+from .crypto import Vault, parse_master_key
+
+ROOT = Path(__file__).resolve().parent.parent
+csrf = CSRFProtect()
+htmx = Htmx()
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the application: defaults, then the environment, then `test_config`."""
+    app = Flask(__name__, instance_relative_config=True,
+                template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
+    app.config.from_mapping(settings.DEFAULTS)
+    app.config["DATA_DIR"] = app.instance_path
+    app.config.update(settings.read_environment())
+    if test_config:
+        app.config.update(test_config)
+    settings.finish(app.config)
+    master = app.config.get("MASTER_KEY")
+    key = (parse_master_key(master) if master
+           else settings.secret_file(Path(app.config["DATA_DIR"]) / "master.key"))
+    app.extensions["vault"] = Vault(key)
+
+    csrf.init_app(app)
+    htmx.init_app(app)
+
+    from . import (
+        api, auth, cli, db, errors, home, limits, review, sync_api, tablet,
+    )
+
+    db.init_app(app)
+    auth.init_app(app)
+    limits.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    for module in (auth, api, sync_api, tablet, review, home):
+        app.register_blueprint(module.bp)
+    app.after_request(no_store_for_people)
+    if not app.config.get("SKIP_MIGRATIONS"):
+        db.init_db(app.config["DATABASE"])
+    return app
+
+
+def no_store_for_people(response):
+    """Pages and API answers for a logged-in user never go into a browser cache."""
+    from flask import request
+    from flask_login import current_user
+    if not request.path.startswith("/static/") and current_user.is_authenticated:
+        response.headers["Cache-Control"] = "no-store"
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    return response

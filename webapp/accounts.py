@@ -1,0 +1,161 @@
+"""Users, roles, supervision pairings and each user's draft key."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from dataclasses import dataclass, field
+
+from flask_login import UserMixin
+from werkzeug.security import check_password_hash, generate_password_hash
+
+ROLES = ("staff", "supervisor", "dsl", "leader", "inspector", "admin")
+# A stable hash to compare against when the email is unknown, so a login takes the same
+# time whether or not the account exists.
+_DUMMY_HASH = generate_password_hash("not a password")
+MIN_PASSWORD = 10
+
+
+@dataclass
+class User(UserMixin):
+    id: str
+    email: str
+    name: str
+    roles: frozenset = field(default_factory=frozenset)
+    probation_end: str | None = None
+    active: bool = True
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    def has(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    def public(self) -> dict:
+        return {"id": self.id, "email": self.email, "name": self.name,
+                "roles": sorted(self.roles)}
+
+
+def _user(row: dict | None) -> User | None:
+    if row is None:
+        return None
+    return User(id=row["id"], email=row["email"], name=row["name"],
+                roles=frozenset(row["roles"].split()), probation_end=row["probation_end"],
+                active=bool(row["active"]))
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def today() -> str:
+    return dt.date.today().isoformat()
+
+
+def get_user(db, user_id: str) -> User | None:
+    return _user(next(db.query("SELECT * FROM users WHERE id = ?", [user_id]), None))
+
+
+def find_by_email(db, email: str) -> dict | None:
+    return next(db.query("SELECT * FROM users WHERE email = ?", [email.strip().lower()]), None)
+
+
+def authenticate(db, email: str, password: str) -> User | None:
+    """The active user with this email and password, or None."""
+    row = find_by_email(db, email or "")
+    if row is None:
+        check_password_hash(_DUMMY_HASH, password or "")
+        return None
+    if not check_password_hash(row["password_hash"], password or "") or not row["active"]:
+        return None
+    return _user(row)
+
+
+def create_user(db, vault, *, email: str, name: str, roles, password: str,
+                start_date: str | None = None, probation_end: str | None = None) -> User:
+    """Create an account with its first draft key. Raises ValueError on bad input."""
+    email = (email or "").strip().lower()
+    if "@" not in email or len(email) > 254:
+        raise ValueError("an email address is required")
+    if not (name or "").strip():
+        raise ValueError("a name is required")
+    roles = sorted(set(roles))
+    if not roles or any(r not in ROLES for r in roles):
+        raise ValueError(f"roles must be chosen from {', '.join(ROLES)}")
+    if len(password or "") < MIN_PASSWORD:
+        raise ValueError(f"the password must be at least {MIN_PASSWORD} characters")
+    if find_by_email(db, email):
+        raise ValueError(f"{email} already has an account")
+    user_id = str(uuid.uuid4())
+    db.execute(
+        "INSERT INTO users (id, email, name, password_hash, roles, start_date, probation_end,"
+        " active, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)",
+        [user_id, email, name.strip(), generate_password_hash(password), " ".join(roles),
+         start_date, probation_end, now_iso()])
+    add_draft_key(db, vault, user_id)
+    return get_user(db, user_id)
+
+
+def add_draft_key(db, vault, user_id: str) -> str:
+    """Create a new draft key for a user; returns its kid."""
+    count = next(db.query("SELECT count(*) AS n FROM user_keys WHERE user_id = ?", [user_id]))["n"]
+    kid = f"k{count + 1}"
+    db.execute("INSERT INTO user_keys (user_id, kid, key_enc, created_at) VALUES (?, ?, ?, ?)",
+               [user_id, kid, vault.seal("user_keys", f"{user_id}/{kid}", "key_enc",
+                                         os.urandom(32)), now_iso()])
+    return kid
+
+
+def draft_key(db, vault, user_id: str, kid: str | None = None) -> tuple[str, bytes] | None:
+    """(kid, key) of the user's current draft key, or of the named one."""
+    if kid is None:
+        row = next(db.query("SELECT * FROM user_keys WHERE user_id = ? ORDER BY created_at DESC,"
+                            " kid DESC LIMIT 1", [user_id]), None)
+    else:
+        row = next(db.query("SELECT * FROM user_keys WHERE user_id = ? AND kid = ?",
+                            [user_id, kid]), None)
+    if row is None:
+        return None
+    return row["kid"], vault.open("user_keys", f"{user_id}/{row['kid']}", "key_enc",
+                                  row["key_enc"])
+
+
+def pair(db, supervisor_id: str, supervisee_id: str, start_date: str | None = None) -> None:
+    """Make supervisor_id the current supervisor of supervisee_id (ending any other)."""
+    start = start_date or today()
+    db.execute("UPDATE pairings SET end_date = ? WHERE supervisee_id = ? AND end_date IS NULL",
+               [start, supervisee_id])
+    db.execute("INSERT INTO pairings (supervisor_id, supervisee_id, start_date) VALUES (?, ?, ?)",
+               [supervisor_id, supervisee_id, start])
+
+
+def current_supervisees(db, supervisor_id: str) -> list[dict]:
+    """Users this person supervises now, by name."""
+    return list(db.query(
+        "SELECT u.id, u.name, u.email, u.probation_end, u.start_date FROM pairings p"
+        " JOIN users u ON u.id = p.supervisee_id"
+        " WHERE p.supervisor_id = ? AND p.end_date IS NULL AND u.active = 1 ORDER BY u.name",
+        [supervisor_id]))
+
+
+def current_supervisor_id(db, supervisee_id: str) -> str | None:
+    row = next(db.query("SELECT supervisor_id FROM pairings WHERE supervisee_id = ?"
+                        " AND end_date IS NULL", [supervisee_id]), None)
+    return row["supervisor_id"] if row else None
+
+
+def on_probation(user_row: dict, on: str | None = None) -> bool:
+    end = user_row.get("probation_end")
+    return bool(end) and (on or today()) <= end
+
+
+def names(db, ids) -> dict:
+    """{user id: name} for the given ids."""
+    ids = list(set(i for i in ids if i))
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    return {r["id"]: r["name"] for r in db.query(
+        f"SELECT id, name FROM users WHERE id IN ({marks})", ids)}

@@ -1,0 +1,100 @@
+"""`flask --app app` commands: seed-demo and create-user (init-db lives with the database)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+
+import click
+from flask import current_app
+
+from . import accounts
+from .db import get_db, transaction
+
+DEMO_PASSWORD = "demo-supervise-2026"
+# (email, name, roles, supervisor email, on probation)
+DEMO_PEOPLE = [
+    ("leader@demo.test", "Lee Leader", ["leader", "admin"], None, False),
+    ("dsl@demo.test", "Dana DSL", ["dsl", "supervisor"], "leader@demo.test", False),
+    ("sam.supervisor@demo.test", "Sam Supervisor", ["supervisor", "staff"], "dsl@demo.test", False),
+    ("kim.supervisor@demo.test", "Kim Supervisor", ["supervisor", "staff"], "dsl@demo.test", False),
+    ("alex.staff@demo.test", "Alex Staff", ["staff"], "sam.supervisor@demo.test", False),
+    ("bea.staff@demo.test", "Bea Staff", ["staff"], "sam.supervisor@demo.test", True),
+    ("cal.staff@demo.test", "Cal Staff", ["staff"], "kim.supervisor@demo.test", False),
+    ("dee.staff@demo.test", "Dee Staff", ["staff"], "kim.supervisor@demo.test", False),
+]
+
+
+def seed_demo(db, vault) -> bool:
+    """Create the demo organisation unless it is there; True if it was created now."""
+    if accounts.find_by_email(db, DEMO_PEOPLE[0][0]):
+        return False
+    today = dt.date.today()
+    with transaction(db):
+        db.execute("INSERT OR REPLACE INTO policy (id, name, interval_days,"
+                   " probation_interval_days, review_due) VALUES (1, ?, 30, 14, ?)",
+                   ["Supervision Policy (monthly; fortnightly on probation)",
+                    (today + dt.timedelta(days=365)).isoformat()])
+        ids = {}
+        for email, name, roles, _, probation in DEMO_PEOPLE:
+            start = today - dt.timedelta(days=30 if probation else 400)
+            user = accounts.create_user(
+                db, vault, email=email, name=name, roles=roles, password=DEMO_PASSWORD,
+                start_date=start.isoformat(),
+                probation_end=(today + dt.timedelta(days=150)).isoformat() if probation else None)
+            ids[email] = user.id
+        for email, _, _, supervisor, _ in DEMO_PEOPLE:
+            if supervisor:
+                accounts.pair(db, ids[supervisor], ids[email],
+                              (today - dt.timedelta(days=30)).isoformat())
+    return True
+
+
+@click.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Only seed when there are no accounts yet.")
+def seed_demo_command(if_empty: bool):
+    """Create the demo organisation (idempotent) and print the demo logins."""
+    db = get_db()
+    if if_empty and next(db.query("SELECT count(*) AS n FROM users"))["n"] and \
+            not accounts.find_by_email(db, DEMO_PEOPLE[0][0]):
+        click.echo("Accounts exist already; the demo organisation was not added.")
+        return
+    created = seed_demo(db, current_app.extensions["vault"])
+    click.echo("Demo organisation " + ("created." if created else "already present."))
+    click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+    for email, name, roles, supervisor, probation in DEMO_PEOPLE:
+        extra = " (on probation)" if probation else ""
+        click.echo(f"  {email:28} {name:16} {', '.join(roles)}{extra}")
+
+
+@click.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", "roles", multiple=True, required=True,
+              type=click.Choice(accounts.ROLES), help="Repeat for several roles.")
+@click.option("--supervisor", "supervisor_email", help="Email of this person's supervisor.")
+@click.option("--probation-end", help="Last day of probation (YYYY-MM-DD).")
+@click.option("--password-stdin", is_flag=True, required=True,
+              help="Read the password from standard input (never from the command line).")
+def create_user_command(email, name, roles, supervisor_email, probation_end, password_stdin):
+    """Create an account."""
+    password = sys.stdin.readline().rstrip("\n")
+    db = get_db()
+    try:
+        with transaction(db):
+            user = accounts.create_user(db, current_app.extensions["vault"], email=email,
+                                        name=name, roles=roles, password=password,
+                                        start_date=accounts.today(), probation_end=probation_end)
+            if supervisor_email:
+                supervisor = accounts.find_by_email(db, supervisor_email)
+                if supervisor is None:
+                    raise ValueError(f"no account for {supervisor_email}")
+                accounts.pair(db, supervisor["id"], user.id)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Created {user.email} ({', '.join(sorted(user.roles))}).")
+
+
+def init_app(app) -> None:
+    app.cli.add_command(seed_demo_command)
+    app.cli.add_command(create_user_command)

@@ -1,0 +1,63 @@
+"""Configuration: defaults, then `SUPERVISE_*` environment variables, then a test mapping.
+
+Nothing secret has a default in code: the session secret and the master key come from the
+environment or from files created (mode 0600) in the data folder on first run.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+DEFAULTS = {
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": False,
+    "PERMANENT_SESSION_LIFETIME": 12 * 3600,
+    "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
+    "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the login session
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_LOGIN": "10 per minute",
+    "SUPERVISE_MAX_OPS": 100,  # ops in one push
+    "SUPERVISE_MAX_RECORD_BYTES": 512 * 1024,  # one decrypted record document
+    "SUPERVISE_IDLE_LOCK_SECONDS": 600,
+}
+
+
+def read_environment() -> dict:
+    """The settings given as `SUPERVISE_*` environment variables."""
+    env = {}
+    if value := os.environ.get("SUPERVISE_DATA_DIR"):
+        env["DATA_DIR"] = value
+    if value := os.environ.get("SUPERVISE_SECRET_KEY"):
+        env["SECRET_KEY"] = value
+    if value := os.environ.get("SUPERVISE_MASTER_KEY"):
+        env["MASTER_KEY"] = value
+    if os.environ.get("SUPERVISE_SECURE_COOKIES") == "1":
+        env["SESSION_COOKIE_SECURE"] = True
+    return env
+
+
+def secret_file(path: Path, size: int = 32) -> bytes:
+    """Read a secret file, creating it with fresh random bytes (mode 0600) if missing."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        data = path.read_bytes()
+        if len(data) != size:
+            raise RuntimeError(f"{path} is damaged: expected {size} bytes") from None
+        return data
+    data = secrets.token_bytes(size)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    return data
+
+
+def finish(config: dict) -> None:
+    """Fill in what depends on the data folder: paths and the session secret."""
+    data_dir = Path(config["DATA_DIR"])
+    data_dir.mkdir(parents=True, exist_ok=True)
+    config.setdefault("DATABASE", str(data_dir / "supervise.db"))
+    if not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = secret_file(data_dir / "secret.key").hex()

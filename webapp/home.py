@@ -1,0 +1,26 @@
+"""The start page: what is due and overdue, and the way to the tablet or the review list."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, url_for
+from flask_login import current_user
+
+from . import accounts, api
+from .db import get_db
+
+bp = Blueprint("home", __name__)
+
+
+@bp.get("/")
+def index():
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    db = get_db()
+    rules = api.policy(db)
+    today = accounts.today()
+    due = []
+    for person in accounts.current_supervisees(db, current_user.id):
+        when = api.next_due(db, person, rules)
+        due.append({**person, "next_due": when, "overdue": when < today,
+                    "probation": accounts.on_probation(person)})
+    return render_template("home.html", due=due, today=today)

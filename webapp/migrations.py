@@ -1,0 +1,133 @@
+"""Numbered schema migrations, applied in order at start-up (sqlite-utils Migrations).
+
+Clear columns hold what the server must query (ids, dates, status, counts); free text,
+signatures and keys are stored encrypted (columns ending in `_enc`).
+"""
+
+from sqlite_utils import Migrations
+
+migrations = Migrations("supervise")
+
+
+def run(db, script: str) -> None:
+    """Run each statement inside the migration's transaction.
+
+    (sqlite3's executescript() would COMMIT first and break the transaction.)
+    """
+    for statement in script.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+@migrations(name="0001_initial")
+def m0001_initial(db):
+    run(db, """
+    CREATE TABLE users (
+        id TEXT PRIMARY KEY,
+        email TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        roles TEXT NOT NULL,
+        start_date TEXT,
+        probation_end TEXT,
+        active INTEGER NOT NULL DEFAULT 1,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE pairings (
+        id INTEGER PRIMARY KEY,
+        supervisor_id TEXT NOT NULL REFERENCES users(id),
+        supervisee_id TEXT NOT NULL REFERENCES users(id),
+        start_date TEXT NOT NULL,
+        end_date TEXT
+    );
+    CREATE INDEX pairings_supervisor ON pairings(supervisor_id);
+    CREATE INDEX pairings_supervisee ON pairings(supervisee_id);
+    CREATE TABLE user_keys (
+        user_id TEXT NOT NULL REFERENCES users(id),
+        kid TEXT NOT NULL,
+        key_enc BLOB NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (user_id, kid)
+    );
+    CREATE TABLE policy (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        name TEXT NOT NULL,
+        interval_days INTEGER NOT NULL,
+        probation_interval_days INTEGER NOT NULL,
+        review_due TEXT
+    );
+    CREATE TABLE records (
+        id TEXT PRIMARY KEY,
+        supervisee_id TEXT NOT NULL REFERENCES users(id),
+        supervisor_id TEXT NOT NULL REFERENCES users(id),
+        session_date TEXT,
+        kind TEXT NOT NULL,
+        status TEXT NOT NULL,
+        rev INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        content_hash TEXT NOT NULL,
+        content_enc BLOB NOT NULL,
+        safeguarding_concern INTEGER NOT NULL DEFAULT 0,
+        open_conflicts INTEGER NOT NULL DEFAULT 0,
+        created_by TEXT NOT NULL REFERENCES users(id),
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX records_supervisee ON records(supervisee_id);
+    CREATE INDEX records_seq ON records(seq);
+    CREATE TABLE revisions (
+        id INTEGER PRIMARY KEY,
+        record_id TEXT NOT NULL REFERENCES records(id),
+        rev INTEGER,
+        base_rev INTEGER,
+        accepted INTEGER NOT NULL,
+        content_hash TEXT NOT NULL,
+        doc_enc BLOB NOT NULL,
+        author_id TEXT NOT NULL REFERENCES users(id),
+        device TEXT NOT NULL,
+        op TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        UNIQUE (record_id, rev)
+    );
+    CREATE TABLE actions (
+        record_id TEXT NOT NULL REFERENCES records(id),
+        item_id TEXT NOT NULL,
+        supervisee_id TEXT NOT NULL,
+        owner TEXT,
+        deadline TEXT,
+        status TEXT NOT NULL DEFAULT 'open',
+        text_enc BLOB NOT NULL,
+        PRIMARY KEY (record_id, item_id)
+    );
+    CREATE TABLE sync_ops (
+        device TEXT NOT NULL,
+        op TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        record_id TEXT,
+        body_hash TEXT NOT NULL,
+        result TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (device, op)
+    );
+    CREATE TABLE devices (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL
+    );
+    CREATE TABLE counters (
+        name TEXT PRIMARY KEY,
+        value INTEGER NOT NULL
+    );
+    INSERT INTO counters (name, value) VALUES ('record_seq', 0);
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        user_id TEXT,
+        action TEXT NOT NULL,
+        record_id TEXT,
+        detail TEXT NOT NULL DEFAULT '',
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+    );
+    """)

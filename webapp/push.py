@@ -1,0 +1,184 @@
+"""The sync protocol on the server: push (one transaction per op) and pull.
+
+See docs/sync-protocol.md. Each op is decided in its own BEGIN IMMEDIATE transaction: a
+refused op writes nothing, an accepted one writes its revision, its stored result and its
+audit entry together.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import uuid
+
+from sync import signatures
+from sync.canonical import CanonicalError, canonical_json, content_hash
+
+from . import access, audit, records, session_form
+from .accounts import draft_key, now_iso
+from .crypto import DecryptError, open_envelope, seal_envelope
+from .db import transaction
+
+_OP_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,80}$")
+OP_KEYS = {"op", "record", "base_rev", "kid", "iv", "ct"}
+
+
+class BatchError(ValueError):
+    """A push whose shape is wrong as a whole: answered 400, nothing stored."""
+
+
+def check_batch(body, max_ops: int) -> tuple[str, list[dict]]:
+    """The device id and ops of a push body, or BatchError saying what is wrong."""
+    if not isinstance(body, dict):
+        raise BatchError("the body must be a JSON object with “device” and “ops”")
+    device, ops = body.get("device"), body.get("ops")
+    if not isinstance(device, str) or not _OP_ID.match(device):
+        raise BatchError("“device” must be a short identifier")
+    if not isinstance(ops, list) or not ops:
+        raise BatchError("“ops” must be a non-empty list")
+    if len(ops) > max_ops:
+        raise BatchError(f"at most {max_ops} ops in one push")
+    for n, op in enumerate(ops):
+        if not isinstance(op, dict) or set(op) - OP_KEYS or OP_KEYS - set(op) - {"base_rev"}:
+            raise BatchError(f"op {n}: needs exactly op, record, base_rev, kid, iv, ct")
+        if not isinstance(op["op"], str) or not _OP_ID.match(op["op"]):
+            raise BatchError(f"op {n}: “op” must be a short identifier")
+        try:
+            if str(uuid.UUID(str(op["record"]))) != op["record"]:
+                raise ValueError
+        except ValueError:
+            raise BatchError(f"op {n}: “record” must be a lowercase UUID") from None
+        base = op.get("base_rev")
+        if base is not None and (isinstance(base, bool) or not isinstance(base, int) or base < 1):
+            raise BatchError(f"op {n}: “base_rev” must be a positive integer or null")
+        if not all(isinstance(op[k], str) for k in ("kid", "iv", "ct")):
+            raise BatchError(f"op {n}: kid, iv and ct must be text")
+    return device, ops
+
+
+def _body_hash(op: dict) -> str:
+    body = {k: op.get(k) for k in ("record", "base_rev", "kid", "iv", "ct")}
+    return hashlib.sha256(canonical_json(body)).hexdigest()
+
+
+def _rejected(op: dict, reason: str, rev=None) -> dict:
+    return {"op": op["op"], "status": "rejected", "rev": rev, "reason": reason}
+
+
+def _open(db, vault, user, op: dict, max_bytes: int) -> dict:
+    """Decrypt and parse the op's record document; raises ValueError with the reason."""
+    key = draft_key(db, vault, user.id, op["kid"])
+    if key is None:
+        raise ValueError("the record is encrypted under a key this account does not have")
+    if len(op["ct"]) > max_bytes * 4 // 3 + 64:
+        raise ValueError(f"the record is larger than {max_bytes // 1024} KB")
+    plaintext = open_envelope(key[1], op["record"], op["iv"], op["ct"])
+    try:
+        doc = json.loads(plaintext.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise ValueError("the record is not valid JSON") from None
+    if not isinstance(doc, dict) or doc.get("id") != op["record"]:
+        raise ValueError("the record inside does not match the op's record id")
+    return doc
+
+
+def _check(doc: dict) -> list[str]:
+    template = session_form.current()
+    try:
+        content_hash(doc)
+    except CanonicalError as exc:
+        return [str(exc)]
+    complete = bool(signatures.valid_signatures(doc))
+    errors = session_form.validate(doc, template, complete=complete)
+    if doc.get("supervisor") == doc.get("supervisee"):
+        errors.append("the supervisor and the supervisee must be two people")
+    for sig in doc.get("signatures") or []:
+        expected = doc.get("supervisor") if sig.get("role") == "supervisor" else doc.get("supervisee")
+        if sig.get("signer") != expected:
+            errors.append(f"the {sig.get('role')} signature is not by the record's {sig.get('role')}")
+    return errors
+
+
+def apply_op(db, vault, user, device: str, op: dict, config) -> dict:
+    """Decide one op and store the outcome; returns its result."""
+    body_hash = _body_hash(op)
+    with transaction(db):
+        seen = next(db.query("SELECT * FROM sync_ops WHERE device = ? AND op = ?",
+                             [device, op["op"]]), None)
+        if seen is not None:
+            if seen["body_hash"] != body_hash or seen["user_id"] != user.id:
+                return _rejected(op, "this op id was already used for a different change")
+            stored = json.loads(seen["result"])
+            return {**stored, "status": "duplicate", "result": stored["status"]}
+        try:
+            doc = _open(db, vault, user, op, config["SUPERVISE_MAX_RECORD_BYTES"])
+        except (ValueError, DecryptError) as exc:
+            audit.record(db, user.id, "push.refused", op["record"], "undecryptable")
+            return _rejected(op, str(exc))
+        head_row = records.get_row(db, op["record"])
+        if head_row is not None and not access.can_view(db, user, head_row):
+            head_row = None  # answer as if it did not exist: no leak
+            audit.record(db, user.id, "push.refused", op["record"], "out of scope")
+            return _rejected(op, "this person is not one of your supervisees")
+        if refusal := access.write_refusal(db, user, doc, head_row):
+            audit.record(db, user.id, "push.refused", op["record"], "out of scope")
+            return _rejected(op, refusal)
+        if errors := _check(doc):
+            return _rejected(op, "; ".join(errors[:8]))
+        result = _decide(db, vault, user, device, op, doc, head_row)
+        if result["status"] == "rejected":
+            return result
+        db.execute("INSERT INTO sync_ops (device, op, user_id, record_id, body_hash, result,"
+                   " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                   [device, op["op"], user.id, op["record"], body_hash, json.dumps(result),
+                    now_iso()])
+        audit.record(db, user.id, f"push.{result['status']}", op["record"], f"rev {result['rev']}")
+        return result
+
+
+def _decide(db, vault, user, device, op, doc, head_row) -> dict:
+    base_rev = op.get("base_rev")
+    stored = {"author": user.id, "device": device, "op": op["op"]}
+    if head_row is None:
+        if base_rev is not None:
+            return _rejected(op, f"revision {base_rev} of this record does not exist")
+        rev = records.save_head(db, vault, doc, base_rev=None, **stored)
+        return {"op": op["op"], "status": "applied", "rev": rev}
+    if base_rev is None or base_rev > head_row["rev"]:
+        return _rejected(op, f"revision {base_rev} of this record does not exist", head_row["rev"])
+    head = records.head_doc(vault, head_row)
+    if signatures.is_locked(head) and content_hash(doc) != content_hash(head):
+        return _rejected(op, signatures.LOCKED_REASON, head_row["rev"])
+    if base_rev == head_row["rev"]:
+        rev = records.save_head(db, vault, doc, base_rev=base_rev, **stored)
+        return {"op": op["op"], "status": "applied", "rev": rev}
+    records.save_conflicting(db, vault, doc, base_rev=base_rev, **stored)
+    return {"op": op["op"], "status": "conflict", "rev": head_row["rev"],
+            "reason": "the record changed elsewhere since this edit began; "
+                      "your version is kept for a reviewer"}
+
+
+def touch_device(db, user, device: str) -> None:
+    now = now_iso()
+    db.execute("INSERT INTO devices (id, user_id, first_seen, last_seen) VALUES (?, ?, ?, ?)"
+               " ON CONFLICT(id) DO UPDATE SET last_seen = excluded.last_seen,"
+               " user_id = excluded.user_id", [device, user.id, now, now])
+
+
+def pull(db, vault, user, since: str | None) -> dict:
+    """Every record this user may see that changed after the cursor, as envelopes."""
+    try:
+        cursor = int(since) if since else 0
+    except ValueError:
+        raise BatchError("“since” must be a cursor from an earlier pull") from None
+    kid, key = draft_key(db, vault, user.id)
+    where, params = access.visible_clause(user)
+    out, latest = [], cursor
+    for row in db.query(f"SELECT * FROM records WHERE seq > ? AND {where} ORDER BY seq",
+                        [cursor, *params]):
+        plaintext = vault.open("records", row["id"], "content_enc", row["content_enc"])
+        out.append({"record": row["id"], "rev": row["rev"],
+                    **seal_envelope(key, kid, row["id"], plaintext)})
+        latest = max(latest, row["seq"])
+    return {"cursor": str(latest), "records": out}

@@ -1,0 +1,128 @@
+"""Session records on the server: the head of each record, every revision, projections.
+
+Owns the tables `records`, `revisions`, `actions` and the `record_seq` counter. Record
+documents are stored encrypted under the master key; only what must be queried is clear.
+"""
+
+from __future__ import annotations
+
+import json
+
+from sync import signatures
+from sync.canonical import canonical_json, content_hash
+
+from .accounts import now_iso
+
+
+def get_row(db, record_id: str) -> dict | None:
+    return next(db.query("SELECT * FROM records WHERE id = ?", [record_id]), None)
+
+
+def _encode(doc: dict) -> bytes:
+    return canonical_json(doc)
+
+
+def head_doc(vault, row: dict) -> dict:
+    """The current document of a record row."""
+    return json.loads(vault.open("records", row["id"], "content_enc", row["content_enc"]))
+
+
+def revision_key(row: dict) -> str:
+    """The AAD row name of a stored revision: record, device and op are unique together."""
+    return f"{row['record_id']}/{row['device']}/{row['op']}"
+
+
+def revision_doc(db, vault, record_id: str, rev: int) -> dict | None:
+    row = next(db.query("SELECT * FROM revisions WHERE record_id = ? AND rev = ?"
+                        " AND accepted = 1", [record_id, rev]), None)
+    if row is None:
+        return None
+    return json.loads(vault.open("revisions", revision_key(row), "doc_enc", row["doc_enc"]))
+
+
+def _next_seq(db) -> int:
+    db.execute("UPDATE counters SET value = value + 1 WHERE name = 'record_seq'")
+    return next(db.query("SELECT value FROM counters WHERE name = 'record_seq'"))["value"]
+
+
+def _store_revision(db, vault, doc: dict, *, rev, base_rev, accepted: bool, author, device,
+                    op) -> None:
+    key = revision_key({"record_id": doc["id"], "device": device, "op": op})
+    db.execute(
+        "INSERT INTO revisions (record_id, rev, base_rev, accepted, content_hash, doc_enc,"
+        " author_id, device, op, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [doc["id"], rev, base_rev, int(accepted), content_hash(doc),
+         vault.seal("revisions", key, "doc_enc", _encode(doc)), author, device, op, now_iso()])
+
+
+def _concern(doc: dict) -> int:
+    return int(doc.get("fields", {}).get("safeguarding_concern") is True)
+
+
+def save_head(db, vault, doc: dict, *, base_rev, author: str, device: str, op: str) -> int:
+    """Store `doc` as the new head of its record (creating the record); returns its rev."""
+    row = get_row(db, doc["id"])
+    rev = 1 if row is None else row["rev"] + 1
+    now = now_iso()
+    values = {
+        "session_date": doc.get("session_date"), "kind": doc["kind"],
+        "status": signatures.status(doc), "rev": rev, "seq": _next_seq(db),
+        "content_hash": content_hash(doc),
+        "content_enc": vault.seal("records", doc["id"], "content_enc", _encode(doc)),
+        "safeguarding_concern": _concern(doc), "updated_at": now,
+    }
+    if row is None:
+        db.execute(
+            "INSERT INTO records (id, supervisee_id, supervisor_id, session_date, kind, status,"
+            " rev, seq, content_hash, content_enc, safeguarding_concern, created_by,"
+            " created_at, updated_at) VALUES (:id, :supervisee_id, :supervisor_id,"
+            " :session_date, :kind, :status, :rev, :seq, :content_hash, :content_enc,"
+            " :safeguarding_concern, :created_by, :created_at, :updated_at)",
+            {**values, "id": doc["id"], "supervisee_id": doc["supervisee"],
+             "supervisor_id": doc["supervisor"], "created_by": author, "created_at": now})
+    else:
+        sets = ", ".join(f"{k} = :{k}" for k in values)
+        db.execute(f"UPDATE records SET {sets} WHERE id = :id", {**values, "id": doc["id"]})
+    _store_revision(db, vault, doc, rev=rev, base_rev=base_rev, accepted=True, author=author,
+                    device=device, op=op)
+    _project_actions(db, vault, doc)
+    return rev
+
+
+def save_conflicting(db, vault, doc: dict, *, base_rev, author: str, device: str,
+                     op: str) -> None:
+    """Keep an edit that could not be merged: stored, counted, never the head."""
+    _store_revision(db, vault, doc, rev=None, base_rev=base_rev, accepted=False, author=author,
+                    device=device, op=op)
+    db.execute("UPDATE records SET open_conflicts = open_conflicts + 1, seq = ? WHERE id = ?",
+               [_next_seq(db), doc["id"]])
+
+
+def _project_actions(db, vault, doc: dict) -> None:
+    """Mirror the record's agreed actions into `actions` for due and overdue tracking."""
+    db.execute("DELETE FROM actions WHERE record_id = ?", [doc["id"]])
+    for item in doc.get("lists", {}).get("actions", []):
+        key = f"{doc['id']}/{item['id']}"
+        db.execute(
+            "INSERT INTO actions (record_id, item_id, supervisee_id, owner, deadline, status,"
+            " text_enc) VALUES (?, ?, ?, ?, ?, 'open', ?)",
+            [doc["id"], item["id"], doc["supervisee"], item.get("owner"), item.get("deadline"),
+             vault.seal_text("actions", key, "text_enc", item.get("text") or "")])
+
+
+def open_actions(db, vault, supervisee_ids) -> list[dict]:
+    """Open actions of these supervisees, soonest deadline first, with their text."""
+    ids = list(supervisee_ids)
+    if not ids:
+        return []
+    marks = ",".join("?" * len(ids))
+    out = []
+    for row in db.query(
+            f"SELECT * FROM actions WHERE status = 'open' AND supervisee_id IN ({marks})"
+            " ORDER BY deadline IS NULL, deadline", ids):
+        out.append({"record": row["record_id"], "id": row["item_id"],
+                    "supervisee": row["supervisee_id"], "owner": row["owner"],
+                    "deadline": row["deadline"],
+                    "text": vault.open_text("actions", f"{row['record_id']}/{row['item_id']}",
+                                            "text_enc", row["text_enc"])})
+    return out

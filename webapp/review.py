@@ -1,0 +1,73 @@
+"""Reviewing session records on a desktop: the list (filtered with htmx) and a record."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, make_response, render_template, request
+from flask_login import current_user, login_required
+
+from sync import signatures
+
+from . import access, accounts, audit, records, session_form
+from .auth import vault
+from .db import get_db, transaction
+from .signature_svg import svg
+
+bp = Blueprint("review", __name__, url_prefix="/records")
+STATUSES = {"draft": "Draft", "signing": "Awaiting a signature", "signed": "Signed"}
+
+
+def page_or_fragment(page: str, fragment: str, **context):
+    """The whole page, or only the fragment for an htmx request (Vary keeps caches apart)."""
+    response = make_response(render_template(fragment if request.htmx else page, **context))
+    response.headers["Vary"] = "HX-Request"
+    return response
+
+
+def visible_records(db, user, supervisee: str = "", status: str = "", concern: bool = False):
+    where, params = access.visible_clause(user, "r")
+    sql = (f"SELECT r.*, pe.name AS supervisee_name, sv.name AS supervisor_name FROM records r"
+           f" JOIN users pe ON pe.id = r.supervisee_id JOIN users sv ON sv.id = r.supervisor_id"
+           f" WHERE {where}")
+    if supervisee:
+        sql += " AND r.supervisee_id = ?"
+        params.append(supervisee)
+    if status in STATUSES:
+        sql += " AND r.status = ?"
+        params.append(status)
+    if concern:
+        sql += " AND r.safeguarding_concern = 1"
+    return list(db.query(sql + " ORDER BY r.session_date DESC, r.updated_at DESC", params))
+
+
+@bp.get("")
+@login_required
+def index():
+    db = get_db()
+    args = request.args
+    rows = visible_records(db, current_user, args.get("supervisee", ""),
+                           args.get("status", ""), args.get("concern") == "1")
+    people = {r["supervisee_id"]: r["supervisee_name"]
+              for r in visible_records(db, current_user)}
+    return page_or_fragment("records.html", "_records_table.html", rows=rows,
+                            people=sorted(people.items(), key=lambda p: p[1]),
+                            statuses=STATUSES, args=args)
+
+
+@bp.get("/<record_id>")
+@login_required
+def show(record_id: str):
+    db = get_db()
+    row = records.get_row(db, record_id)
+    if not access.can_view(db, current_user, row):
+        with transaction(db):
+            audit.record(db, current_user.id, "view.refused", record_id if row else None)
+        abort(404)
+    doc = records.head_doc(vault(), row)
+    with transaction(db):
+        audit.record(db, current_user.id, "view", record_id)
+    template = session_form.load(doc["template"], doc["template_version"])
+    valid = {s["id"] for s in signatures.valid_signatures(doc) if "id" in s}
+    people = accounts.names(db, [doc["supervisee"], doc["supervisor"]])
+    kinds = {k["id"]: k["label"] for k in template["kinds"]}
+    return render_template("record.html", row=row, doc=doc, template=template, valid=valid,
+                           people=people, kinds=kinds, statuses=STATUSES, svg=svg)

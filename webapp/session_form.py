@@ -1,0 +1,207 @@
+"""The session template (the form, as data) and the validation rules it implies.
+
+The template lives in `webapp/forms/*.json`. The capture form is rendered from it, the
+tablet receives it in the pack, and the server validates every pushed record against it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import re
+from pathlib import Path
+
+FORMS = Path(__file__).parent / "forms"
+HEADER_KEYS = ("id", "template", "template_version", "supervisee", "supervisor",
+               "session_date", "start_time", "duration_minutes", "kind")
+DOC_KEYS = set(HEADER_KEYS) | {"fields", "lists", "signatures", "meta", "addenda"}
+SIGNATURE_ROLES = ("supervisor", "supervisee")
+MAX_STROKE_POINTS = 5000
+_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+@functools.cache
+def load(template_id: str = "supervision", version: int = 1) -> dict:
+    """The template definition, read once."""
+    return json.loads((FORMS / f"{template_id}-v{version}.json").read_text())
+
+
+def current() -> dict:
+    return load()
+
+
+def fields(template: dict) -> dict:
+    """{field id: field definition} of the template's top-level fields."""
+    return {f["id"]: f for s in template["sections"] for f in s.get("fields", [])}
+
+
+def lists(template: dict) -> dict:
+    """{list id: list definition}."""
+    return {lst["id"]: lst for s in template["sections"] for lst in s.get("lists", [])}
+
+
+def statement(template: dict, session_date: str | None) -> str:
+    """The sentence each signer confirms."""
+    return template["statement"].format(date=session_date or "(no date)")
+
+
+def _is_date(value) -> bool:
+    try:
+        dt.date.fromisoformat(value)
+        return isinstance(value, str) and len(value) == 10
+    except (TypeError, ValueError):
+        return False
+
+
+def check_value(definition: dict, value, where: str) -> str | None:
+    """An error message if the value does not fit the field definition, else None."""
+    if value is None or value == "":
+        return None
+    kind = definition["type"]
+    label = definition["label"]
+    if kind in ("text", "textarea"):
+        if not isinstance(value, str):
+            return f"{where}: “{label}” must be text"
+        if len(value) > definition.get("max", 5000):
+            return f"{where}: “{label}” is longer than {definition.get('max', 5000)} characters"
+    elif kind == "yesno":
+        if not isinstance(value, bool):
+            return f"{where}: “{label}” must be yes or no"
+    elif kind == "choice":
+        if value not in {o["id"] for o in definition["options"]}:
+            return f"{where}: “{label}” is not one of the choices"
+    elif kind == "date":
+        if not _is_date(value):
+            return f"{where}: “{label}” must be a date (YYYY-MM-DD)"
+    return None
+
+
+def _missing(definition: dict, values: dict) -> bool:
+    value = values.get(definition["id"])
+    needed = definition.get("required", False)
+    for other, expected in definition.get("required_if", {}).items():
+        needed = needed or values.get(other) == expected
+    return needed and (value is None or value == "" or (isinstance(value, str) and not value.strip()))
+
+
+def validate(doc, template: dict, *, complete: bool) -> list[str]:
+    """Problems with a record document; empty if it is acceptable.
+
+    Shape, types and lengths are always checked. With `complete` (a record being signed)
+    every required answer, the safeguarding check-in included, must be there too.
+    """
+    if not isinstance(doc, dict):
+        return ["the record must be a JSON object"]
+    errors = []
+    unknown = set(doc) - DOC_KEYS
+    if unknown:
+        errors.append(f"unknown part of the record: {', '.join(sorted(unknown))}")
+    if doc.get("template") != template["id"] or doc.get("template_version") != template["version"]:
+        errors.append("the record was made with a template this server does not know")
+        return errors
+    if not _is_date(doc.get("session_date")):
+        errors.append("the session date is missing or not a date")
+    if doc.get("start_time") not in (None, "") and not _TIME.match(str(doc.get("start_time"))):
+        errors.append("the start time must look like 09:30")
+    minutes = doc.get("duration_minutes")
+    if minutes is not None and (isinstance(minutes, bool) or not isinstance(minutes, int)
+                                or not 5 <= minutes <= 480):
+        errors.append("the length must be between 5 and 480 minutes")
+    if doc.get("kind") not in {k["id"] for k in template["kinds"]}:
+        errors.append("the kind of session is not one this template knows")
+    for key in ("supervisee", "supervisor"):
+        if not isinstance(doc.get(key), str) or not doc.get(key):
+            errors.append(f"the {key} is missing")
+    errors += _validate_fields(doc.get("fields"), template, complete)
+    errors += _validate_lists(doc.get("lists"), template, complete)
+    errors += validate_signatures(doc.get("signatures"))
+    meta = doc.get("meta", {})
+    if not isinstance(meta, dict) or not isinstance(meta.get("edited", {}), dict):
+        errors.append("meta.edited must be an object")
+    if complete:
+        if not doc.get("start_time"):
+            errors.append("the start time is required")
+        if minutes is None:
+            errors.append("the length of the session is required")
+    return errors
+
+
+def _validate_fields(values, template: dict, complete: bool) -> list[str]:
+    if not isinstance(values, dict):
+        return ["fields must be an object"]
+    definitions = fields(template)
+    errors = [f"unknown field “{k}”" for k in values if k not in definitions]
+    for fid, definition in definitions.items():
+        if problem := check_value(definition, values.get(fid), "fields"):
+            errors.append(problem)
+        elif complete and _missing(definition, values):
+            errors.append(f"“{definition['label']}” is required")
+    return errors
+
+
+def _validate_lists(values, template: dict, complete: bool) -> list[str]:
+    if not isinstance(values, dict):
+        return ["lists must be an object"]
+    definitions = lists(template)
+    errors = [f"unknown list “{k}”" for k in values if k not in definitions]
+    for lid, definition in definitions.items():
+        items = values.get(lid, [])
+        if not isinstance(items, list):
+            errors.append(f"{lid} must be a list")
+            continue
+        if len(items) > definition.get("max_items", 50):
+            errors.append(f"{definition['label']}: at most {definition['max_items']} items")
+        item_fields = {f["id"]: f for f in definition["fields"]}
+        seen = set()
+        for n, item in enumerate(items, 1):
+            where = f"{definition['label']} {n}"
+            if not isinstance(item, dict) or not _ID.match(str(item.get("id", ""))):
+                errors.append(f"{where}: each item needs an id")
+                continue
+            if item["id"] in seen:
+                errors.append(f"{where}: the id is used twice")
+            seen.add(item["id"])
+            errors += [f"{where}: unknown part “{k}”" for k in item if k != "id" and k not in item_fields]
+            for fid, f in item_fields.items():
+                if problem := check_value(f, item.get(fid), where):
+                    errors.append(problem)
+                elif complete and _missing(f, item):
+                    errors.append(f"{where}: “{f['label']}” is required")
+    return errors
+
+
+def validate_signatures(signatures) -> list[str]:
+    """Shape checks of the signatures (whether they are still valid is the merge's job)."""
+    if signatures is None:
+        return []
+    if not isinstance(signatures, list) or len(signatures) > 20:
+        return ["signatures must be a list"]
+    errors = []
+    for sig in signatures:
+        if not isinstance(sig, dict):
+            errors.append("a signature must be an object")
+            continue
+        if sig.get("role") not in SIGNATURE_ROLES:
+            errors.append("a signature has no role")
+        if not isinstance(sig.get("content_hash"), str) or len(sig["content_hash"]) != 64:
+            errors.append("a signature must name the content hash it signs")
+        strokes = sig.get("strokes")
+        if not isinstance(strokes, list) or not strokes:
+            errors.append("a signature must be drawn (no strokes)")
+            continue
+        points = 0
+        for stroke in strokes:
+            pts = stroke.get("points") if isinstance(stroke, dict) else None
+            if not isinstance(pts, list) or not pts or not all(
+                    isinstance(p, list) and len(p) >= 2 and all(isinstance(c, int) for c in p[:3])
+                    for p in pts):
+                errors.append("a signature stroke is malformed")
+                break
+            points += len(pts)
+        if points > MAX_STROKE_POINTS:
+            errors.append("a signature has too many points")
+        if sig.get("role") == "supervisee" and not str(sig.get("name", "")).strip():
+            errors.append("the supervisee must type their name when signing")
+    return errors

@@ -1,0 +1,78 @@
+"""The tablet app shell: the page, its service worker, the manifest and the offline page.
+
+These pages hold no one's data (the tablet fills them from encrypted storage), so they can
+be cached for offline use and are served without a login.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from pathlib import Path
+
+from flask import Blueprint, current_app, make_response, render_template, url_for
+
+from . import session_form
+
+bp = Blueprint("tablet", __name__)
+SHELL_PAGES = ("/tablet", "/offline")
+ICON = "/static/icons/icon.svg"
+
+
+@functools.cache
+def _assets(static_folder: str) -> tuple[tuple[str, ...], str]:
+    """The precache list of static files and a version hash over them and the templates."""
+    static = Path(static_folder)
+    digest = hashlib.sha256()
+    files = []
+    for path in sorted(static.rglob("*")):
+        if path.is_file() and path.suffix in {".js", ".css", ".svg", ".png", ".webmanifest"}:
+            files.append("/static/" + path.relative_to(static).as_posix())
+            digest.update(path.read_bytes())
+    templates = Path(current_app.template_folder)
+    for path in sorted(templates.rglob("*.html")):
+        digest.update(path.read_bytes())
+    digest.update(json.dumps(session_form.current(), sort_keys=True).encode())
+    return tuple(files), digest.hexdigest()[:16]
+
+
+def assets() -> tuple[tuple[str, ...], str]:
+    return _assets(current_app.static_folder)
+
+
+@bp.get("/tablet")
+def page():
+    """Unlock, the drafts list and the capture form, in one page (see docs/decisions.md)."""
+    template = session_form.current()
+    return render_template("tablet.html", template=template,
+                           idle_seconds=current_app.config["SUPERVISE_IDLE_LOCK_SECONDS"])
+
+
+@bp.get("/offline")
+def offline():
+    return render_template("offline.html")
+
+
+@bp.get("/sw.js")
+def service_worker():
+    files, version = assets()
+    body = render_template("sw.js", version=version,
+                           precache=json.dumps([*SHELL_PAGES, *files]))
+    response = make_response(body)
+    response.headers["Content-Type"] = "text/javascript; charset=utf-8"
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Service-Worker-Allowed"] = "/"
+    return response
+
+
+@bp.get("/manifest.webmanifest")
+def manifest():
+    response = make_response(json.dumps({
+        "name": "Supervise", "short_name": "Supervise",
+        "start_url": url_for("tablet.page"), "scope": "/", "display": "standalone",
+        "background_color": "#f7f5f0", "theme_color": "#1f4e5f",
+        "icons": [{"src": ICON, "sizes": "any", "type": "image/svg+xml"}],
+    }))
+    response.headers["Content-Type"] = "application/manifest+json"
+    return response
