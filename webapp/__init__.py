@@ -35,7 +35,16 @@ def create_app(test_config: dict | None = None) -> Flask:
     htmx.init_app(app)
 
     from . import (
-        api, auth, cli, db, errors, home, limits, review, sync_api, tablet,
+        api,
+        auth,
+        cli,
+        db,
+        errors,
+        home,
+        limits,
+        review,
+        sync_api,
+        tablet,
     )
 
     db.init_app(app)

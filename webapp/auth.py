@@ -5,7 +5,14 @@ from __future__ import annotations
 import functools
 
 from flask import (
-    Blueprint, abort, current_app, flash, redirect, render_template, request, url_for,
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
 )
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 

@@ -7,6 +7,7 @@ import sys
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
 from . import accounts
 from .db import get_db, transaction
@@ -51,6 +52,7 @@ def seed_demo(db, vault) -> bool:
 
 
 @click.command("seed-demo")
+@with_appcontext
 @click.option("--if-empty", is_flag=True, help="Only seed when there are no accounts yet.")
 def seed_demo_command(if_empty: bool):
     """Create the demo organisation (idempotent) and print the demo logins."""
@@ -62,12 +64,13 @@ def seed_demo_command(if_empty: bool):
     created = seed_demo(db, current_app.extensions["vault"])
     click.echo("Demo organisation " + ("created." if created else "already present."))
     click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
-    for email, name, roles, supervisor, probation in DEMO_PEOPLE:
+    for email, name, roles, _, probation in DEMO_PEOPLE:
         extra = " (on probation)" if probation else ""
         click.echo(f"  {email:28} {name:16} {', '.join(roles)}{extra}")
 
 
 @click.command("create-user")
+@with_appcontext
 @click.option("--email", required=True)
 @click.option("--name", required=True)
 @click.option("--role", "roles", multiple=True, required=True,

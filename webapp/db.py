@@ -8,6 +8,7 @@ import sqlite3
 import click
 import sqlite_utils
 from flask import current_app, g
+from flask.cli import with_appcontext
 
 from .migrations import migrations
 
@@ -64,6 +65,7 @@ def transaction(db: sqlite_utils.Database):
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db_command():
     """Create the database or apply pending migrations."""
     applied = init_db(current_app.config["DATABASE"])

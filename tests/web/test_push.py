@@ -1,0 +1,237 @@
+"""POST /sync/push: each op in its own transaction; a refused op changes nothing stored."""
+
+import base64
+from pathlib import Path
+
+import pytest
+from conftest import user_id
+from records_helper import Tablet, new_doc, op, signature, signed
+
+
+def counts(db):
+    return {t: next(db.query(f"SELECT count(*) AS n FROM {t}"))["n"]
+            for t in ("records", "revisions", "sync_ops", "actions")}
+
+
+@pytest.fixture
+def sam(as_user):
+    return Tablet(as_user("sam.supervisor@demo.test"))
+
+
+@pytest.fixture
+def alex_doc(db):
+    return new_doc(user_id(db, "alex.staff@demo.test"), user_id(db, "sam.supervisor@demo.test"))
+
+
+def test_first_push_is_applied_and_stored_encrypted(sam, alex_doc, db):
+    alex_doc["fields"]["wellbeing"] = "CANARY-wellbeing"
+    alex_doc["lists"]["actions"] = [{"id": "a1", "text": "Book team-teach refresher",
+                                     "owner": "supervisee", "deadline": "2026-12-01"}]
+    result = sam.push_doc(alex_doc)
+    assert result["status"] == "applied" and result["rev"] == 1
+    row = next(db.query("SELECT * FROM records"))
+    assert row["rev"] == 1 and row["status"] == "draft" and row["kind"] == "scheduled"
+    path = Path(db.conn.execute("PRAGMA database_list").fetchone()[2])
+    for file in (path, path.with_name(path.name + "-wal")):
+        raw = file.read_bytes() if file.exists() else b""
+        assert b"CANARY-wellbeing" not in raw and b"team-teach" not in raw
+    assert next(db.query("SELECT deadline FROM actions"))["deadline"] == "2026-12-01"
+
+
+def test_retried_op_returns_the_stored_result_and_writes_nothing(sam, alex_doc, db):
+    the_op = op(sam.key, sam.kid, alex_doc)
+    first = sam.push(the_op).get_json()["results"][0]
+    before = counts(db)
+    again = sam.push(the_op).get_json()["results"][0]
+    assert again["status"] == "duplicate" and again["result"] == "applied"
+    assert again["rev"] == first["rev"]
+    assert counts(db) == before
+
+
+def test_op_id_reused_for_a_different_body_is_refused(sam, alex_doc, db):
+    sam.push_doc(alex_doc, op_id="op-1")
+    alex_doc["fields"]["summary"] = "changed"
+    before = counts(db)
+    result = sam.push_doc(alex_doc, base_rev=1, op_id="op-1")
+    assert result["status"] == "rejected" and "already used" in result["reason"]
+    assert counts(db) == before
+
+
+def test_next_edit_on_the_head_makes_rev_2(sam, alex_doc):
+    sam.push_doc(alex_doc)
+    alex_doc["fields"]["summary"] = "Second thoughts."
+    result = sam.push_doc(alex_doc, base_rev=1)
+    assert result["status"] == "applied" and result["rev"] == 2
+    pulled = sam.pull()
+    assert [r["rev"] for r in pulled["records"]] == [2]
+    assert sam.open(pulled["records"][0])["fields"]["summary"] == "Second thoughts."
+
+
+def test_stale_base_is_kept_as_a_conflicting_revision(sam, alex_doc, db):
+    sam.push_doc(alex_doc)
+    alex_doc["fields"]["summary"] = "from tablet A"
+    sam.push_doc(alex_doc, base_rev=1)
+    alex_doc["fields"]["summary"] = "from tablet B"
+    result = sam.push_doc(alex_doc, base_rev=1)
+    assert result["status"] == "conflict" and result["rev"] == 2
+    assert next(db.query("SELECT count(*) AS n FROM revisions WHERE accepted = 0"))["n"] == 1
+    assert next(db.query("SELECT open_conflicts FROM records"))["open_conflicts"] == 1
+
+
+@pytest.mark.parametrize("base_rev", [5, None])
+def test_base_rev_that_does_not_exist_is_refused(sam, alex_doc, db, base_rev):
+    sam.push_doc(alex_doc)
+    before = counts(db)
+    result = sam.push_doc(alex_doc, base_rev=base_rev)
+    assert result["status"] == "rejected" and "does not exist" in result["reason"]
+    assert counts(db) == before
+
+
+def test_tampered_ciphertext_is_refused(sam, alex_doc, db):
+    bad = op(sam.key, sam.kid, alex_doc)
+    raw = bytearray(base64.b64decode(bad["ct"]))
+    raw[5] ^= 1
+    bad["ct"] = base64.b64encode(bytes(raw)).decode()
+    result = sam.push(bad).get_json()["results"][0]
+    assert result["status"] == "rejected" and "does not decrypt" in result["reason"]
+    assert counts(db)["records"] == 0
+
+
+def test_envelope_under_another_users_key_is_refused(as_user, alex_doc, db):
+    sam = Tablet(as_user("sam.supervisor@demo.test"))
+    kim = Tablet(as_user("kim.supervisor@demo.test"))
+    result = sam.push(op(kim.key, sam.kid, alex_doc)).get_json()["results"][0]
+    assert result["status"] == "rejected" and "does not decrypt" in result["reason"]
+    assert counts(db)["records"] == 0
+
+
+def test_record_for_someone_outside_scope_is_refused(sam, db):
+    cal_doc = new_doc(user_id(db, "cal.staff@demo.test"), user_id(db, "sam.supervisor@demo.test"))
+    result = sam.push_doc(cal_doc)
+    assert result["status"] == "rejected" and "not one of your supervisees" in result["reason"]
+    assert counts(db)["records"] == 0
+
+
+def test_cannot_write_a_record_as_someone_elses_supervisor(sam, db):
+    doc = new_doc(user_id(db, "alex.staff@demo.test"), user_id(db, "kim.supervisor@demo.test"))
+    assert sam.push_doc(doc)["status"] == "rejected"
+
+
+def test_existing_record_of_another_supervisor_is_refused_without_a_leak(as_user, alex_doc, db):
+    Tablet(as_user("sam.supervisor@demo.test")).push_doc(alex_doc)
+    kim = Tablet(as_user("kim.supervisor@demo.test"))
+    hijack = dict(alex_doc, supervisor=user_id(db, "kim.supervisor@demo.test"))
+    result = kim.push_doc(hijack, base_rev=1)
+    assert result["status"] == "rejected"
+    assert "Alex" not in result["reason"]
+
+
+def test_signed_record_missing_a_required_answer_is_refused(sam, alex_doc, db):
+    del alex_doc["fields"]["safeguarding_concern"]
+    result = sam.push_doc(signed(alex_doc))
+    assert result["status"] == "rejected"
+    assert "Any safeguarding concern, however small?" in result["reason"]
+    assert counts(db)["records"] == 0
+
+
+def test_concern_needs_details_and_dsl_report_before_signing(sam, alex_doc):
+    alex_doc["fields"]["safeguarding_concern"] = True
+    result = sam.push_doc(signed(alex_doc))
+    assert result["status"] == "rejected"
+    assert "What is the concern?" in result["reason"]
+    assert "Has it been reported to the DSL?" in result["reason"]
+
+
+def test_unsigned_draft_may_be_incomplete(sam, alex_doc):
+    alex_doc["fields"] = {}
+    assert sam.push_doc(alex_doc)["status"] == "applied"
+
+
+def test_signed_by_both_locks_the_record(sam, alex_doc, db):
+    both = signed(alex_doc)
+    assert sam.push_doc(both)["status"] == "applied"
+    assert next(db.query("SELECT status FROM records"))["status"] == "signed"
+    both["fields"]["summary"] = "edited after signing"
+    result = sam.push_doc(both, base_rev=1)
+    assert result["status"] == "rejected" and "locked" in result["reason"]
+    assert next(db.query("SELECT rev FROM records"))["rev"] == 1
+
+
+def test_signature_by_the_wrong_person_is_refused(sam, alex_doc):
+    alex_doc["signatures"] = [signature(alex_doc, "supervisee", signer="someone-else")]
+    result = sam.push_doc(alex_doc)
+    assert result["status"] == "rejected" and "supervisee signature" in result["reason"]
+
+
+def test_empty_signature_is_refused(sam, alex_doc):
+    alex_doc["signatures"] = [signature(alex_doc, "supervisor", strokes=[])]
+    result = sam.push_doc(alex_doc)
+    assert result["status"] == "rejected" and "no strokes" in result["reason"]
+
+
+@pytest.mark.parametrize("field, value, words", [
+    ("wellbeing", 42, "must be text"),
+    ("wellbeing", "x" * 5001, "longer than 5000"),
+    ("safeguarding_concern", "maybe", "yes or no"),
+    ("no_such_field", "x", "unknown field"),
+])
+def test_document_that_fails_the_template_is_refused(sam, alex_doc, db, field, value, words):
+    alex_doc["fields"][field] = value
+    result = sam.push_doc(alex_doc)
+    assert result["status"] == "rejected" and words in result["reason"]
+    assert counts(db)["records"] == 0
+
+
+def test_a_bad_op_does_not_block_the_others(sam, alex_doc, db):
+    good = op(sam.key, sam.kid, alex_doc)
+    other = new_doc(alex_doc["supervisee"], alex_doc["supervisor"])
+    other["fields"]["wellbeing"] = 7
+    bad = op(sam.key, sam.kid, other)
+    results = sam.push(bad, good).get_json()["results"]
+    assert [r["status"] for r in results] == ["rejected", "applied"]
+
+
+@pytest.mark.parametrize("body, words", [
+    ([], "JSON object"),
+    ({"device": "tab", "ops": []}, "non-empty list"),
+    ({"device": "bad device id!", "ops": [{}]}, "device"),
+    ({"device": "tab", "ops": [{"op": "x"}]}, "needs exactly"),
+    ({"device": "tab", "ops": [{"op": "x", "record": "not-a-uuid", "base_rev": None,
+                                "kid": "k1", "iv": "", "ct": ""}]}, "UUID"),
+    ({"device": "tab", "ops": [{"op": "x", "record": "0b6e3c3e-8d55-4b59-8f59-0e7f1b1b1b1b",
+                                "base_rev": "1", "kid": "k1", "iv": "", "ct": ""}]}, "base_rev"),
+])
+def test_malformed_batch_is_a_400_with_a_reason(sam, db, body, words):
+    response = sam.browser.post_json("/sync/push", body)
+    assert response.status_code == 400 and words in response.get_json()["error"]
+    assert counts(db)["sync_ops"] == 0
+
+
+def test_too_many_ops_is_refused(app, sam, alex_doc):
+    app.config["SUPERVISE_MAX_OPS"] = 2
+    ops = [op(sam.key, sam.kid, alex_doc) for _ in range(3)]
+    response = sam.push(*ops)
+    assert response.status_code == 400 and "at most 2 ops" in response.get_json()["error"]
+
+
+def test_oversized_body_is_refused(app, sam, alex_doc):
+    app.config["MAX_CONTENT_LENGTH"] = 10_000
+    alex_doc["fields"]["summary"] = "x" * 20_000
+    response = sam.push(op(sam.key, sam.kid, alex_doc))
+    assert response.status_code == 413 and "too large" in response.get_json()["error"]
+
+
+def test_push_needs_json(sam):
+    response = sam.browser.client.post("/sync/push", data="device=x",
+                                       headers={"X-CSRFToken": sam.browser.csrf()})
+    assert response.status_code == 415
+
+
+def test_push_needs_the_csrf_token(sam, alex_doc):
+    response = sam.browser.client.post("/sync/push", json={"device": "t", "ops": []})
+    assert response.status_code == 400 and "expired" in response.get_json()["error"]
+
+
+def test_push_without_login_says_to_log_in(browser, alex_doc):
+    response = browser.post_json("/sync/push", {"device": "t", "ops": []})
+    assert response.status_code == 401 and "Log in" in response.get_json()["error"]
