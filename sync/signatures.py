@@ -27,7 +27,8 @@ def stale_signatures(doc: dict) -> list[dict]:
 def is_locked(doc: dict) -> bool:
     """True when a supervisor and a supervisee signature, by two people, are both valid."""
     valid = valid_signatures(doc)
-    by_role = {role: {s.get("signer") for s in valid if s.get("role") == role} for role in ROLES}
+    by_role = {role: {s.get("signer") for s in valid if s.get("role") == role and s.get("signer")}
+               for role in ROLES}
     return any(a != b for a in by_role["supervisor"] for b in by_role["supervisee"])
 
 

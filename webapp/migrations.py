@@ -131,3 +131,29 @@ def m0001_initial(db):
         hash TEXT NOT NULL
     );
     """)
+
+
+@migrations(name="0002_conflicts")
+def m0002_conflicts(db):
+    run(db, """
+    CREATE TABLE conflicts (
+        id INTEGER PRIMARY KEY,
+        record_id TEXT NOT NULL REFERENCES records(id),
+        rev INTEGER,
+        path TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        lost_side TEXT NOT NULL,
+        values_enc BLOB NOT NULL,
+        kept_edited TEXT,
+        lost_edited TEXT,
+        kept_user TEXT,
+        lost_user TEXT,
+        device TEXT NOT NULL,
+        op TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'open',
+        resolved_by TEXT,
+        resolved_at TEXT,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX conflicts_record ON conflicts(record_id, status)
+    """)

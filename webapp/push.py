@@ -12,16 +12,24 @@ import json
 import re
 import uuid
 
-from sync import signatures
+from sync import engine, signatures
 from sync.canonical import CanonicalError, canonical_json, content_hash
 
-from . import access, audit, records, session_form
+from . import access, audit, conflicts, records, session_form
 from .accounts import draft_key, now_iso
 from .crypto import DecryptError, open_envelope, seal_envelope
 from .db import transaction
 
 _OP_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,80}$")
 OP_KEYS = {"op", "record", "base_rev", "kid", "iv", "ct"}
+
+
+class Refused(Exception):
+    """An op refused before anything is stored (the reason goes back to the device)."""
+
+    def __init__(self, reason: str, rev=None):
+        super().__init__(reason)
+        self.rev = rev
 
 
 class BatchError(ValueError):
@@ -107,10 +115,10 @@ def apply_op(db, vault, user, device: str, op: dict, config) -> dict:
         seen = next(db.query("SELECT * FROM sync_ops WHERE device = ? AND op = ?",
                              [device, op["op"]]), None)
         if seen is not None:
-            if seen["body_hash"] != body_hash or seen["user_id"] != user.id:
-                return _rejected(op, "this op id was already used for a different change")
-            stored = json.loads(seen["result"])
-            return {**stored, "status": "duplicate", "result": stored["status"]}
+            if seen["user_id"] != user.id:
+                return _rejected(op, engine.REUSED_REASON)
+            return engine.replay({"fingerprint": seen["body_hash"],
+                                  "result": json.loads(seen["result"])}, body_hash, op["op"])
         try:
             doc = _open(db, vault, user, op, config["SUPERVISE_MAX_RECORD_BYTES"])
         except (ValueError, DecryptError) as exc:
@@ -118,7 +126,6 @@ def apply_op(db, vault, user, device: str, op: dict, config) -> dict:
             return _rejected(op, str(exc))
         head_row = records.get_row(db, op["record"])
         if head_row is not None and not access.can_view(db, user, head_row):
-            head_row = None  # answer as if it did not exist: no leak
             audit.record(db, user.id, "push.refused", op["record"], "out of scope")
             return _rejected(op, "this person is not one of your supervisees")
         if refusal := access.write_refusal(db, user, doc, head_row):
@@ -126,37 +133,49 @@ def apply_op(db, vault, user, device: str, op: dict, config) -> dict:
             return _rejected(op, refusal)
         if errors := _check(doc):
             return _rejected(op, "; ".join(errors[:8]))
-        result = _decide(db, vault, user, device, op, doc, head_row)
-        if result["status"] == "rejected":
-            return result
+        try:
+            result = _merge(db, vault, user, device, op, doc, head_row)
+        except Refused as refusal:
+            return _rejected(op, str(refusal), refusal.rev)
+        stored = {k: v for k, v in result.items() if k != "doc"}
         db.execute("INSERT INTO sync_ops (device, op, user_id, record_id, body_hash, result,"
                    " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                   [device, op["op"], user.id, op["record"], body_hash, json.dumps(result),
+                   [device, op["op"], user.id, op["record"], body_hash, json.dumps(stored),
                     now_iso()])
         audit.record(db, user.id, f"push.{result['status']}", op["record"], f"rev {result['rev']}")
         return result
 
 
-def _decide(db, vault, user, device, op, doc, head_row) -> dict:
+def _merge(db, vault, user, device, op, doc, head_row) -> dict:
+    """Three-way merge of the op into the head (sync.engine), stored as one revision.
+
+    Raises Refused when nothing may be stored; a record locked by both signatures is an
+    answer that is stored, so a retry hears the same.
+    """
     base_rev = op.get("base_rev")
-    stored = {"author": user.id, "device": device, "op": op["op"]}
-    if head_row is None:
-        if base_rev is not None:
-            return _rejected(op, f"revision {base_rev} of this record does not exist")
-        rev = records.save_head(db, vault, doc, base_rev=None, **stored)
-        return {"op": op["op"], "status": "applied", "rev": rev}
-    if base_rev is None or base_rev > head_row["rev"]:
-        return _rejected(op, f"revision {base_rev} of this record does not exist", head_row["rev"])
-    head = records.head_doc(vault, head_row)
-    if signatures.is_locked(head) and content_hash(doc) != content_hash(head):
-        return _rejected(op, signatures.LOCKED_REASON, head_row["rev"])
-    if base_rev == head_row["rev"]:
-        rev = records.save_head(db, vault, doc, base_rev=base_rev, **stored)
-        return {"op": op["op"], "status": "applied", "rev": rev}
-    records.save_conflicting(db, vault, doc, base_rev=base_rev, **stored)
-    return {"op": op["op"], "status": "conflict", "rev": head_row["rev"],
-            "reason": "the record changed elsewhere since this edit began; "
-                      "your version is kept for a reviewer"}
+    head_rev = head_row["rev"] if head_row else None
+    if base_rev is not None and (head_rev is None or base_rev > head_rev):
+        raise Refused(f"revision {base_rev} of this record does not exist", head_rev)
+    base = records.revision_doc(db, vault, op["record"], base_rev) if base_rev else None
+    head = records.head_doc(vault, head_row) if head_row else None
+    author = {"user": user.id, "device": device, "op": op["op"]}
+    decision = engine.decide(base, head, doc, author)
+    if decision.invalid:
+        raise Refused(decision.reason or "the record could not be merged", head_rev)
+    rev = head_rev
+    if decision.status != "rejected" and decision.changed:
+        if errors := session_form.validate(decision.doc, session_form.current(), complete=False):
+            raise Refused("merged with the other edits, the record would not fit the template: "
+                          + "; ".join(errors[:3]), head_rev)
+        rev = records.save_head(db, vault, decision.doc, base_rev=base_rev, author=user.id,
+                                device=device, op=op["op"])
+    if decision.conflicts:
+        conflicts.store(db, vault, op["record"], rev, decision.conflicts, device=device, op=op["op"])
+    result = engine.result_of(op["op"], decision, rev)
+    if "doc" in result:  # the merged record goes back sealed under the pusher's key
+        kid, key = draft_key(db, vault, user.id)
+        result["doc"] = seal_envelope(key, kid, op["record"], canonical_json(result["doc"]))
+    return result
 
 
 def touch_device(db, user, device: str) -> None:

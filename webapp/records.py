@@ -89,15 +89,6 @@ def save_head(db, vault, doc: dict, *, base_rev, author: str, device: str, op: s
     return rev
 
 
-def save_conflicting(db, vault, doc: dict, *, base_rev, author: str, device: str,
-                     op: str) -> None:
-    """Keep an edit that could not be merged: stored, counted, never the head."""
-    _store_revision(db, vault, doc, rev=None, base_rev=base_rev, accepted=False, author=author,
-                    device=device, op=op)
-    db.execute("UPDATE records SET open_conflicts = open_conflicts + 1, seq = ? WHERE id = ?",
-               [_next_seq(db), doc["id"]])
-
-
 def _project_actions(db, vault, doc: dict) -> None:
     """Mirror the record's agreed actions into `actions` for due and overdue tracking."""
     db.execute("DELETE FROM actions WHERE record_id = ?", [doc["id"]])

@@ -7,6 +7,8 @@ import pytest
 from conftest import user_id
 from records_helper import Tablet, new_doc, op, signature, signed
 
+from webapp import conflicts
+
 
 def counts(db):
     return {t: next(db.query(f"SELECT count(*) AS n FROM {t}"))["n"]
@@ -67,18 +69,41 @@ def test_next_edit_on_the_head_makes_rev_2(sam, alex_doc):
     assert sam.open(pulled["records"][0])["fields"]["summary"] == "Second thoughts."
 
 
-def test_stale_base_is_kept_as_a_conflicting_revision(sam, alex_doc, db):
+def test_edits_of_different_fields_from_the_same_base_are_merged(sam, alex_doc, db):
     sam.push_doc(alex_doc)
-    alex_doc["fields"]["summary"] = "from tablet A"
-    sam.push_doc(alex_doc, base_rev=1)
-    alex_doc["fields"]["summary"] = "from tablet B"
-    result = sam.push_doc(alex_doc, base_rev=1)
-    assert result["status"] == "conflict" and result["rev"] == 2
-    assert next(db.query("SELECT count(*) AS n FROM revisions WHERE accepted = 0"))["n"] == 1
+    first = dict(alex_doc, fields={**alex_doc["fields"], "summary": "from tablet A"},
+                 meta={"edited": {"fields.summary": "2026-11-20T10:00:00.000Z"}})
+    assert sam.push_doc(first, base_rev=1)["status"] == "applied"
+    second = dict(alex_doc, fields={**alex_doc["fields"], "workload": "from tablet B"},
+                  meta={"edited": {"fields.workload": "2026-11-20T10:01:00.000Z"}})
+    result = sam.push_doc(second, base_rev=1)
+    assert result["status"] == "merged" and result["rev"] == 3
+    merged = sam.open({"record": alex_doc["id"], **result["doc"]})
+    assert merged["fields"]["summary"] == "from tablet A"
+    assert merged["fields"]["workload"] == "from tablet B"
+
+
+def test_same_field_changed_twice_keeps_the_later_and_stores_the_other(sam, alex_doc, db, vault):
+    sam.push_doc(alex_doc)
+    later = dict(alex_doc, fields={**alex_doc["fields"], "summary": "later words"},
+                 meta={"edited": {"fields.summary": "2026-11-20T10:05:00.000Z"}})
+    sam.push_doc(later, base_rev=1)
+    earlier = dict(alex_doc, fields={**alex_doc["fields"], "summary": "earlier words"},
+                   meta={"edited": {"fields.summary": "2026-11-20T10:01:00.000Z"}})
+    sam.device = "tab-second"  # the same supervisor's other tablet
+    result = sam.push_doc(earlier, base_rev=1)
+    assert result["status"] == "conflict"
+    assert sam.pull()["records"] and sam.open(sam.pull()["records"][0])["fields"]["summary"] == \
+        "later words"
     assert next(db.query("SELECT open_conflicts FROM records"))["open_conflicts"] == 1
+    [kept] = conflicts.open_for(db, vault, alex_doc["id"])
+    assert (kept["path"], kept["kept"], kept["lost"]) == ("fields.summary", "later words",
+                                                          "earlier words")
+    raw = b"".join(r["values_enc"] for r in db.query("SELECT values_enc FROM conflicts"))
+    assert b"earlier words" not in raw
 
 
-@pytest.mark.parametrize("base_rev", [5, None])
+@pytest.mark.parametrize("base_rev", [5, 2])
 def test_base_rev_that_does_not_exist_is_refused(sam, alex_doc, db, base_rev):
     sam.push_doc(alex_doc)
     before = counts(db)
