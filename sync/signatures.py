@@ -13,9 +13,12 @@ LOCKED_REASON = ("This record is signed by both people and locked; "
                  "add an addendum instead.")
 
 
-def valid_signatures(doc: dict) -> list[dict]:
-    """The signatures whose content hash matches the record's content now."""
-    current = content_hash(doc)
+def valid_signatures(doc: dict, current: str | None = None) -> list[dict]:
+    """The signatures whose content hash matches the record's content now.
+
+    ``current`` is the record's content hash, when the caller has it already.
+    """
+    current = current or content_hash(doc)
     return [s for s in doc.get("signatures") or [] if s.get("content_hash") == current]
 
 
@@ -24,16 +27,17 @@ def stale_signatures(doc: dict) -> list[dict]:
     return [s for s in doc.get("signatures") or [] if s.get("content_hash") != current]
 
 
-def is_locked(doc: dict) -> bool:
+def is_locked(doc: dict, current: str | None = None) -> bool:
     """True when a supervisor and a supervisee signature, by two people, are both valid."""
-    valid = valid_signatures(doc)
+    valid = valid_signatures(doc, current)
     by_role = {role: {s.get("signer") for s in valid if s.get("role") == role and s.get("signer")}
                for role in ROLES}
     return any(a != b for a in by_role["supervisor"] for b in by_role["supervisee"])
 
 
-def status(doc: dict) -> str:
+def status(doc: dict, current: str | None = None) -> str:
     """draft (no valid signature), signing (one), signed (both: locked)."""
-    if is_locked(doc):
+    current = current or content_hash(doc)
+    if is_locked(doc, current):
         return "signed"
-    return "signing" if valid_signatures(doc) else "draft"
+    return "signing" if valid_signatures(doc, current) else "draft"

@@ -94,10 +94,10 @@ def _open(db, vault, user, op: dict, max_bytes: int) -> dict:
 def _check(doc: dict) -> list[str]:
     template = session_form.current()
     try:
-        content_hash(doc)
+        digest = content_hash(doc)
     except CanonicalError as exc:
         return [str(exc)]
-    complete = bool(signatures.valid_signatures(doc))
+    complete = bool(signatures.valid_signatures(doc, digest))
     errors = session_form.validate(doc, template, complete=complete)
     if doc.get("supervisor") == doc.get("supervisee"):
         errors.append("the supervisor and the supervisee must be two people")

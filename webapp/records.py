@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 from sync import signatures
-from sync.canonical import canonical_json, content_hash
+from sync.canonical import content_hash
 
 from .accounts import now_iso
 
@@ -19,7 +19,8 @@ def get_row(db, record_id: str) -> dict | None:
 
 
 def _encode(doc: dict) -> bytes:
-    return canonical_json(doc)
+    # Storage needs faithful bytes, not canonical ones (hashes are computed on content).
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def head_doc(vault, row: dict) -> dict:
@@ -45,13 +46,13 @@ def _next_seq(db) -> int:
     return next(db.query("SELECT value FROM counters WHERE name = 'record_seq'"))["value"]
 
 
-def _store_revision(db, vault, doc: dict, *, rev, base_rev, accepted: bool, author, device,
-                    op) -> None:
+def _store_revision(db, vault, doc: dict, digest: str, *, rev, base_rev, accepted: bool, author,
+                    device, op) -> None:
     key = revision_key({"record_id": doc["id"], "device": device, "op": op})
     db.execute(
         "INSERT INTO revisions (record_id, rev, base_rev, accepted, content_hash, doc_enc,"
         " author_id, device, op, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [doc["id"], rev, base_rev, int(accepted), content_hash(doc),
+        [doc["id"], rev, base_rev, int(accepted), digest,
          vault.seal("revisions", key, "doc_enc", _encode(doc)), author, device, op, now_iso()])
 
 
@@ -64,10 +65,11 @@ def save_head(db, vault, doc: dict, *, base_rev, author: str, device: str, op: s
     row = get_row(db, doc["id"])
     rev = 1 if row is None else row["rev"] + 1
     now = now_iso()
+    digest = content_hash(doc)
     values = {
         "session_date": doc.get("session_date"), "kind": doc["kind"],
-        "status": signatures.status(doc), "rev": rev, "seq": _next_seq(db),
-        "content_hash": content_hash(doc),
+        "status": signatures.status(doc, digest), "rev": rev, "seq": _next_seq(db),
+        "content_hash": digest,
         "content_enc": vault.seal("records", doc["id"], "content_enc", _encode(doc)),
         "safeguarding_concern": _concern(doc), "updated_at": now,
     }
@@ -83,7 +85,7 @@ def save_head(db, vault, doc: dict, *, base_rev, author: str, device: str, op: s
     else:
         sets = ", ".join(f"{k} = :{k}" for k in values)
         db.execute(f"UPDATE records SET {sets} WHERE id = :id", {**values, "id": doc["id"]})
-    _store_revision(db, vault, doc, rev=rev, base_rev=base_rev, accepted=True, author=author,
+    _store_revision(db, vault, doc, digest, rev=rev, base_rev=base_rev, accepted=True, author=author,
                     device=device, op=op)
     _project_actions(db, vault, doc)
     return rev
