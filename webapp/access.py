@@ -44,3 +44,12 @@ def write_refusal(db, user: User, doc: dict, head: dict | None) -> str | None:
     if any(s["id"] == doc.get("supervisee") for s in current_supervisees(db, user.id)):
         return None
     return "this person is not one of your supervisees"
+
+
+def can_resolve(db, user: User, record_row: dict | None) -> bool:
+    """Reviewers who may settle conflicts: the DSL, leaders, and the current supervisor."""
+    if record_row is None:
+        return False
+    if user.has(*EVERYTHING):
+        return True
+    return any(s["id"] == record_row["supervisee_id"] for s in current_supervisees(db, user.id))

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, make_response, render_template, request
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from sync import signatures
 
-from . import access, accounts, audit, records, session_form
+from . import access, accounts, audit, conflicts, records, resolve, session_form
 from .auth import vault
 from .db import get_db, transaction
 from .signature_svg import svg
@@ -67,7 +67,38 @@ def show(record_id: str):
         audit.record(db, current_user.id, "view", record_id)
     template = session_form.load(doc["template"], doc["template_version"])
     valid = {s["id"] for s in signatures.valid_signatures(doc) if "id" in s}
-    people = accounts.names(db, [doc["supervisee"], doc["supervisor"]])
+    open_conflicts = (conflicts.open_for(db, vault(), record_id)
+                      if access.can_resolve(db, current_user, row) else [])
+    people = accounts.names(db, [doc["supervisee"], doc["supervisor"]]
+                            + [c["kept_user"] for c in open_conflicts]
+                            + [c["lost_user"] for c in open_conflicts])
     kinds = {k["id"]: k["label"] for k in template["kinds"]}
+    for c in open_conflicts:
+        c["label"] = resolve.label_of(template, c["path"])
+        c["definition"] = resolve.definition_of(template, c["path"])
     return render_template("record.html", row=row, doc=doc, template=template, valid=valid,
-                           people=people, kinds=kinds, statuses=STATUSES, svg=svg)
+                           people=people, kinds=kinds, statuses=STATUSES, svg=svg,
+                           conflicts=open_conflicts)
+
+
+@bp.post("/<record_id>/conflicts/<int:conflict_id>")
+@login_required
+def settle(record_id: str, conflict_id: int):
+    """A reviewer keeps one value, takes the other, or writes a combined one."""
+    db = get_db()
+    row = records.get_row(db, record_id)
+    if not access.can_resolve(db, current_user, row):
+        with transaction(db):
+            audit.record(db, current_user.id, "resolve.refused", record_id if row else None)
+        abort(404)
+    choice = request.form.get("choice", "")
+    if choice not in ("kept", "lost", "combined"):
+        abort(400)
+    try:
+        with transaction(db):
+            rev = resolve.resolve(db, vault(), current_user, record_id, conflict_id, choice,
+                                  request.form.get("combined"))
+        flash(f"Conflict settled. The record is now at revision {rev}.", "info")
+    except resolve.ResolveError as exc:
+        flash(f"Not settled: {exc}", "error")
+    return redirect(url_for("review.show", record_id=record_id) + "#conflicts", code=303)
