@@ -21,8 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from conftest import Browser, user_id  # noqa: E402
 from records_helper import Tablet, new_doc, op, signed  # noqa: E402
+from support import Browser, user_id  # noqa: E402
 
 from webapp import create_app  # noqa: E402
 from webapp.cli import seed_demo  # noqa: E402

@@ -8,11 +8,14 @@ import { syncSoon } from "./sync-loop.js";
 
 const SAVE_DELAY = 300;
 
+// One Capture lives as long as the page; each person who unlocks gets it with `begin`
+// and it forgets them with `end` (a second instance would listen to the same form and
+// write one person's typing into another person's draft).
 export class Capture {
-  constructor(root, { session, pack, statement }) {
+  constructor(root, { statement }) {
     this.root = root;
-    this.session = session;
-    this.pack = pack;
+    this.session = null;
+    this.pack = null;
     this.statementTemplate = statement;
     this.form = new RecordForm(root.querySelector("#record-form"));
     this.form.onEdit = () => this.scheduleSave();
@@ -26,7 +29,24 @@ export class Capture {
     }
   }
 
+  /** Someone unlocked the tablet: work for them. */
+  begin(session, pack) {
+    this.session = session;
+    this.pack = pack;
+  }
+
+  /** The tablet locks: save what is pending, then forget the record, the person and the key. */
+  async end() {
+    await this.flush();
+    this.form.unload();
+    this.clearSignatureBoxes();
+    this.showErrors([]);
+    this.session = null;
+    this.pack = null;
+  }
+
   async open(id) {
+    if (!this.session) return false;
     const doc = await loadDraft(this.session, id);
     if (!doc) return false;
     this.form.load(doc);
@@ -35,8 +55,17 @@ export class Capture {
     this.showPreviousActions(doc.supervisee);
     this.errors.hidden = true;
     this.status.textContent = "Saved on device";
+    this.clearSignatureBoxes();  // nothing drawn for the last record carries over
     await this.refreshSignatures();
     return true;
+  }
+
+  clearSignatureBoxes() {
+    for (const pad of Object.values(this.pads)) {
+      pad.show(null);
+      pad.shownStale = null;
+    }
+    this.root.querySelector("#supervisee-name").value = "";
   }
 
   showPreviousActions(supervisee) {
@@ -61,7 +90,7 @@ export class Capture {
     clearTimeout(this.timer);
     this.timer = null;
     this.saving = this.saving.then(async () => {
-      if (!this.form.doc) return;
+      if (!this.form.doc || !this.session) return;
       const doc = this.form.read();
       await saveDraft(this.session, doc);
       this.status.textContent = `Saved on device at ${new Date().toLocaleTimeString()}`;

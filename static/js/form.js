@@ -111,6 +111,13 @@ export class RecordForm {
     this.applyConditions();
   }
 
+  /** Empty the form and forget the document (on lock: nothing stays in the page). */
+  unload() {
+    this.doc = null;
+    this.form.reset();
+    for (const list of this.form.querySelectorAll("[data-list] .items")) list.replaceChildren();
+  }
+
   /** The record document as the form shows it now. */
   read() {
     const doc = this.doc;

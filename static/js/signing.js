@@ -9,9 +9,12 @@ export class SignatureBlock {
     this.canvas = block.querySelector("canvas");
     this.pad = new SignaturePad(this.canvas, { minWidth: 1, maxWidth: 3, penColor: "#102a43" });
     this.state = block.querySelector(".sign-state");
+    this.enabled = true;  // SignaturePad starts listening
+    this.drawn = { width: 0, height: 0 };
     block.querySelector("[data-clear]").addEventListener("click", () => this.clear());
-    this.resize();
-    addEventListener("resize", () => this.resize());
+    // The box is hidden (no size) until the capture view opens, and changes size when the
+    // tablet turns: keep the drawing surface matched to it, or the ink lands off the pen.
+    new ResizeObserver(() => this.resize()).observe(this.canvas);
   }
 
   resize() {
@@ -19,7 +22,9 @@ export class SignatureBlock {
     const data = this.pad.toData();
     const ratio = Math.max(window.devicePixelRatio || 1, 1);
     const { width, height } = this.canvas.getBoundingClientRect();
-    if (!width) return;
+    // Unchanged size: nothing to do (clearing mid-stroke would drop the pen).
+    if (!width || (width === this.drawn.width && height === this.drawn.height)) return;
+    this.drawn = { width, height };
     this.canvas.width = width * ratio;
     this.canvas.height = height * ratio;
     this.canvas.getContext("2d").scale(ratio, ratio);
@@ -61,7 +66,12 @@ export class SignatureBlock {
   }
 
   setEnabled(enabled) {
-    if (enabled) this.pad.on(); else this.pad.off();
+    // Only on a change: SignaturePad.on() ends a stroke in progress, and an autosave that
+    // finishes while someone signs calls this.
+    if (enabled !== this.enabled) {
+      if (enabled) this.pad.on(); else this.pad.off();
+      this.enabled = enabled;
+    }
     for (const el of this.block.querySelectorAll("button, input")) el.disabled = !enabled;
   }
 

@@ -7,6 +7,7 @@ const MAX_BACKOFF = 300000;
 let delay = QUIET;
 let timer = null;
 let soon = null;
+let started = false;
 let report = () => {};
 
 export function onReport(callback) {
@@ -22,9 +23,10 @@ export async function syncNow() {
   } catch (error) {
     result = { state: "error", message: String(error) };
   }
-  delay = result.state === "ok" || result.state === "login" ? QUIET : Math.min(delay * 2, MAX_BACKOFF);
-  if (result.state === "ok") delay = QUIET;
-  timer = setTimeout(syncNow, result.state === "offline" || result.state === "error" ? Math.min(delay, MAX_BACKOFF) : QUIET);
+  const failed = result.state === "offline" || result.state === "error";
+  delay = failed ? Math.min(delay * 2, MAX_BACKOFF) : QUIET;
+  clearTimeout(timer);  // two pushes may overlap (online + timer): keep one timer, not two
+  timer = setTimeout(syncNow, delay);
   report(result);
   return result;
 }
@@ -36,11 +38,15 @@ export function syncSoon() {
   navigator.serviceWorker?.ready.then((reg) => reg.sync?.register("supervise-outbox")).catch(() => {});
 }
 
+/** Start the loop (again after each unlock; the listeners are added only once). */
 export function start() {
   delay = 5000;
-  addEventListener("online", () => { delay = 5000; syncNow(); });
-  navigator.serviceWorker?.addEventListener("message", (event) => {
-    if (event.data?.type === "synced") report(event.data.result);
-  });
+  if (!started) {
+    started = true;
+    addEventListener("online", () => { delay = 5000; syncNow(); });
+    navigator.serviceWorker?.addEventListener("message", (event) => {
+      if (event.data?.type === "synced") report(event.data.result);
+    });
+  }
   syncNow();
 }

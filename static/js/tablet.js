@@ -10,8 +10,8 @@ const $ = (selector) => app.querySelector(selector);
 const VIEWS = ["loading", "login", "setup", "unlock", "drafts", "capture"];
 const SYNC_WORDS = { saved: "Saved on device", waiting: "Waiting to sync", synced: "Synced", attention: "Needs attention" };
 let pack = null;
-let capture = null;
 let serverUser = null;
+const capture = new Capture(app, { statement: app.dataset.statement });
 
 function show(name) {
   for (const view of VIEWS) $(`#view-${view}`).hidden = view !== name;
@@ -41,8 +41,6 @@ async function whoIsLoggedIn() {
 
 async function start() {
   showNetwork();
-  addEventListener("online", showNetwork);
-  addEventListener("offline", showNetwork);
   serverUser = await whoIsLoggedIn();
   const known = await vault.knownUsers();
   if (serverUser && !known.some((u) => u.userId === serverUser.id)) return show("setup");
@@ -61,7 +59,7 @@ async function afterUnlock(s) {
   message("");
   if (serverUser && serverUser.id === s.user.id) pack = (await vault.refreshPack(s)) ?? (await vault.loadPack(s));
   else pack = await vault.loadPack(s);
-  capture = new Capture(app, { session: s, pack, statement: app.dataset.statement });
+  capture.begin(s, pack);
   vault.watchIdle(Number(app.dataset.idleSeconds));
   loop.start();
   await route();
@@ -103,7 +101,13 @@ async function route() {
   await renderDrafts();
   show("drafts");
 }
-addEventListener("hashchange", () => { message(""); route(); });
+// A message meant for the view we are going to (the hash change would clear it).
+let notice = null;
+addEventListener("hashchange", () => {
+  message(...(notice ?? [""]));
+  notice = null;
+  route();
+});
 
 async function renderDrafts() {
   const s = vault.session();
@@ -167,7 +171,7 @@ $("#new-form").addEventListener("submit", async (event) => {
 $("#back-to-list").addEventListener("click", async () => { await capture.flush(); location.hash = ""; });
 $("#finish").addEventListener("click", async () => {
   if (await capture.finish()) {
-    message("Finished and signed by both. It syncs as soon as the tablet is online.", "info");
+    notice = ["Finished and signed by both. It syncs as soon as the tablet is online.", "info"];
     location.hash = "";
     loop.syncNow();
   }
@@ -188,11 +192,17 @@ loop.onReport(async (result) => {
 });
 
 vault.onLock(async () => {
-  if (capture) await capture.flush();
-  capture = null;
+  await capture.end();
+  pack = null;
   location.hash = "";
   start();
 });
 
+addEventListener("online", showNetwork);
+addEventListener("offline", showNetwork);
+// The worker may take control only after the list was drawn: say "ready" when it does.
+navigator.serviceWorker?.addEventListener("controllerchange", () => {
+  if (vault.session() && !$("#view-drafts").hidden) renderDrafts();
+});
 navigator.storage?.persist?.();
 start();

@@ -5,6 +5,7 @@ import { importDraftKey, open, seal, unwrapDraftKey, wrapDraftKey, fromB64 } fro
 
 let current = null;
 let idleTimer = null;
+let idleSeconds = 0;
 const listeners = new Set();
 
 export function session() {
@@ -49,16 +50,20 @@ export async function unlock(userId, passphrase) {
   return current;
 }
 
+function resetIdle() {
+  clearTimeout(idleTimer);
+  if (current) idleTimer = setTimeout(() => lock("idle"), idleSeconds * 1000);
+}
+
 /** Lock after `seconds` without a touch, key press or pointer move. */
 export function watchIdle(seconds) {
-  const reset = () => {
-    clearTimeout(idleTimer);
-    if (current) idleTimer = setTimeout(() => lock("idle"), seconds * 1000);
-  };
-  for (const type of ["pointerdown", "keydown", "input", "scroll"]) {
-    addEventListener(type, reset, { passive: true, capture: true });
+  if (!idleSeconds) {
+    for (const type of ["pointerdown", "keydown", "input", "scroll"]) {
+      addEventListener(type, resetIdle, { passive: true, capture: true });
+    }
   }
-  reset();
+  idleSeconds = seconds;
+  resetIdle();
 }
 
 /** Keep the pack (supervisees, open actions, template) encrypted on the tablet. */

@@ -1,8 +1,8 @@
 """Who may see what: the whole role x route matrix, and pull's scope."""
 
 import pytest
-from conftest import user_id
 from records_helper import Tablet, new_doc, signed
+from support import user_id
 
 EVERYONE = ["leader@demo.test", "dsl@demo.test", "sam.supervisor@demo.test",
             "kim.supervisor@demo.test", "alex.staff@demo.test", "bea.staff@demo.test",

@@ -2,7 +2,7 @@
 
 import re
 
-from conftest import TEST_CONFIG, Browser
+from support import TEST_CONFIG, Browser
 
 from webapp import create_app
 from webapp.cli import DEMO_PASSWORD

@@ -3,8 +3,8 @@
 import re
 
 import pytest
-from conftest import user_id
 from records_helper import Tablet, new_doc
+from support import user_id
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@ import base64
 from pathlib import Path
 
 import pytest
-from conftest import user_id
 from records_helper import Tablet, new_doc, op, signature, signed
+from support import user_id
 
 from webapp import conflicts
 

@@ -1,7 +1,7 @@
 """The desktop review list (htmx filtering) and the record page."""
 
-from conftest import user_id
 from records_helper import Tablet, new_doc, signed
+from support import user_id
 
 
 def push(as_user, db, who="alex.staff@demo.test", **fields):

@@ -3,7 +3,7 @@
 import os
 import stat
 
-from conftest import Browser
+from support import Browser
 
 from webapp import create_app
 from webapp.db import connect
