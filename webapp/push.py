@@ -197,7 +197,10 @@ def pull(db, vault, user, since: str | None) -> dict:
     for row in db.query(f"SELECT * FROM records WHERE seq > ? AND {where} ORDER BY seq",
                         [cursor, *params]):
         plaintext = vault.open("records", row["id"], "content_enc", row["content_enc"])
-        out.append({"record": row["id"], "rev": row["rev"],
+        # "yours": this user conducts it and it is not signed yet, so a tablet keeps it as a
+        # draft to go on with; other records are for reading only.
+        yours = row["supervisor_id"] == user.id and row["status"] != "signed"
+        out.append({"record": row["id"], "rev": row["rev"], "yours": yours,
                     **seal_envelope(key, kid, row["id"], plaintext)})
         latest = max(latest, row["seq"])
     return {"cursor": str(latest), "records": out}

@@ -1,7 +1,7 @@
 // The capture view: one session record, autosaved (encrypted) as it is typed, signed by both.
 import { RecordForm } from "./form.js";
 import { SignatureBlock } from "./signing.js";
-import { loadDraft, saveDraft } from "./drafts.js";
+import { draftVersion, loadDraft, saveDraft } from "./drafts.js";
 import { contentHash } from "./canonical.js";
 import { deviceId } from "./store.js";
 import { syncSoon } from "./sync-loop.js";
@@ -39,6 +39,7 @@ export class Capture {
   async end() {
     await this.flush();
     this.form.unload();
+    this.recordId = null;
     this.clearSignatureBoxes();
     this.showErrors([]);
     this.session = null;
@@ -47,8 +48,12 @@ export class Capture {
 
   async open(id) {
     if (!this.session) return false;
-    const doc = await loadDraft(this.session, id);
-    if (!doc) return false;
+    const draft = await loadDraft(this.session, id);
+    if (!draft) return false;
+    const doc = draft.doc;
+    this.recordId = id;
+    this.baseRev = draft.rev;
+    this.savedCt = draft.ct;
     this.form.load(doc);
     const person = this.pack?.supervisees.find((p) => p.id === doc.supervisee);
     this.root.querySelector("#capture-title").textContent = `Session record: ${person?.name ?? "supervisee"}`;
@@ -92,7 +97,8 @@ export class Capture {
     this.saving = this.saving.then(async () => {
       if (!this.form.doc || !this.session) return;
       const doc = this.form.read();
-      await saveDraft(this.session, doc);
+      const entry = await saveDraft(this.session, doc, this.baseRev);
+      this.savedCt = entry.ct;
       this.status.textContent = `Saved on device at ${new Date().toLocaleTimeString()}`;
       syncSoon();
       await this.refreshSignatures();
@@ -100,6 +106,29 @@ export class Capture {
       this.status.textContent = `Not saved: ${error.message}`;
     });
     return this.saving;
+  }
+
+  /**
+   * After a sync: follow what the outbox did to the open record's draft. An accepted push
+   * moves the base on; a merged record replaces the form, unless the form has unsaved edits
+   * (they are saved on their own base and merged again on the server).
+   */
+  async followDevice() {
+    if (!this.session || !this.recordId || this.timer) return;
+    const stored = await draftVersion(this.recordId);
+    if (!stored || stored.rev === this.baseRev) return;
+    if (stored.ct === this.savedCt) {
+      this.baseRev = stored.rev;
+    } else {
+      await this.saving;
+      if (this.timer || !this.recordId) return;
+      const draft = await loadDraft(this.session, this.recordId);
+      this.baseRev = draft.rev;
+      this.savedCt = draft.ct;
+      this.form.load(draft.doc);
+      this.status.textContent = "Updated with changes made elsewhere";
+      await this.refreshSignatures();
+    }
   }
 
   /** Wait for a pending autosave (finishing and signing never race it). */

@@ -3,8 +3,12 @@
 import { db } from "./store.js";
 import { open, seal } from "./crypto.js";
 
-/** Save a record document as this user's draft and queue it for sync. */
-export async function saveDraft(session, doc) {
+/**
+ * Save a record document as this user's draft and queue it for sync.
+ * `baseRev` is the server revision this content was edited from (null for a new record):
+ * the merge on the server compares against it, so it must be the revision the text came from.
+ */
+export async function saveDraft(session, doc, baseRev = null) {
   const envelope = await seal(session.key, session.kid, doc.id, doc);  // never inside the transaction
   const now = new Date().toISOString();
   const tx = (await db()).transaction(["drafts", "outbox"], "readwrite");
@@ -16,7 +20,7 @@ export async function saveDraft(session, doc) {
     throw new Error("This record belongs to someone else on this tablet.");
   }
   const entry = { id: doc.id, owner: session.user.id, ...envelope, updatedAt: now,
-                  createdAt: existing?.createdAt ?? now, rev: existing?.rev ?? null };
+                  createdAt: existing?.createdAt ?? now, rev: baseRev };
   await drafts.put(entry);
   // An op that has never been sent is superseded by this newer state of the record.
   for (const op of await outbox.index("record").getAll(doc.id)) {
@@ -29,11 +33,17 @@ export async function saveDraft(session, doc) {
   return entry;
 }
 
-/** Decrypt one of this user's drafts; null if it is not theirs or not there. */
+/** Decrypt one of this user's drafts: {doc, rev, ct}, or null if it is not theirs or not there. */
 export async function loadDraft(session, id) {
   const entry = await (await db()).get("drafts", id);
   if (!entry || entry.owner !== session.user.id) return null;
-  return open(session.key, id, entry);
+  return { doc: await open(session.key, id, entry), rev: entry.rev, ct: entry.ct };
+}
+
+/** The stored envelope and base revision of a draft, without decrypting it. */
+export async function draftVersion(id) {
+  const entry = await (await db()).get("drafts", id);
+  return entry ? { rev: entry.rev, ct: entry.ct } : null;
 }
 
 /** This user's drafts, decrypted, newest first, each with its sync state. */

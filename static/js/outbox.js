@@ -49,11 +49,26 @@ async function applyResults(results) {
     accepted++;
     await outbox.delete(op.op);
     const draft = await drafts.get(op.record);
-    if (draft) {
-      await drafts.put({ ...draft, rev: result.rev, conflict: status === "conflict" ? result.reason : null });
-    }
-    for (const next of await outbox.index("record").getAll(op.record)) {
-      if (!next.sent && next.state === "waiting") await outbox.put({ ...next, base_rev: result.rev });
+    const rest = await outbox.index("record").getAll(op.record);
+    if (status === "applied") {
+      // The server holds exactly what was sent: later edits build on this revision.
+      if (draft) await drafts.put({ ...draft, rev: result.rev, conflict: null });
+      for (const next of rest) {
+        if (!next.sent && next.state === "waiting") await outbox.put({ ...next, base_rev: result.rev });
+      }
+    } else if (draft) {
+      // Merged with edits from elsewhere: the draft lacks them, so its base stays where its
+      // text came from. The merged record comes back sealed under this user's key; the
+      // draft takes it when nothing else of this record waits to be sent (otherwise the
+      // next answer brings a newer merge).
+      const conflict = status === "conflict" ? result.reason : null;
+      if (result.doc && !rest.length) {
+        const { kid, iv, ct } = result.doc;
+        await drafts.put({ ...draft, kid, iv, ct, rev: result.rev, conflict,
+                           updatedAt: new Date().toISOString() });
+      } else {
+        await drafts.put({ ...draft, conflict });
+      }
     }
   }
   await tx.done;
@@ -89,7 +104,48 @@ async function pushRound(user, csrf, device) {
   return { done: false, ...counts };
 }
 
-/** Push everything waiting for the logged-in user. Returns {state, accepted, refused, message}. */
+/**
+ * Take what changed on the server since this tablet last asked. A draft with nothing
+ * waiting takes the newer revision; a draft with edits waiting keeps them (they are merged
+ * on the server against the revision they were made on, and the answer brings the merge).
+ * A record this user conducts and has not finished, made on another device, becomes a draft.
+ */
+async function pullChanges(user) {
+  const d = await db();
+  const cursorKey = `cursor:${user.id}`;
+  const since = (await d.get("meta", cursorKey))?.value ?? "";
+  let response;
+  try {
+    response = await fetch(`/sync/pull?since=${encodeURIComponent(since)}`, { credentials: "same-origin", cache: "no-store" });
+  } catch {
+    return { state: "offline" };
+  }
+  if (!response.ok) return { state: response.status === 401 ? "login" : "error", message: `Pull answered ${response.status}.` };
+  const body = await response.json();
+  const tx = d.transaction(["drafts", "outbox", "meta"], "readwrite");
+  const drafts = tx.objectStore("drafts");
+  let taken = 0;
+  for (const item of body.records) {
+    const draft = await drafts.get(item.record);
+    const waiting = await tx.objectStore("outbox").index("record").count(item.record);
+    const { kid, iv, ct } = item;
+    const now = new Date().toISOString();
+    if (draft && draft.owner === user.id) {
+      if (!waiting && item.rev > (draft.rev ?? 0)) {
+        await drafts.put({ ...draft, kid, iv, ct, rev: item.rev, updatedAt: now });
+        taken++;
+      }
+    } else if (!draft && item.yours) {
+      await drafts.put({ id: item.record, owner: user.id, kid, iv, ct, rev: item.rev, createdAt: now, updatedAt: now });
+      taken++;
+    }
+  }
+  await tx.objectStore("meta").put({ key: cursorKey, value: body.cursor });
+  await tx.done;
+  return { state: "ok", taken };
+}
+
+/** Push everything waiting for the logged-in user, then pull. Returns {state, accepted, refused, pulled}. */
 export async function pushOutbox() {
   const run = async () => {
     let who;
@@ -109,7 +165,9 @@ export async function pushOutbox() {
       refused += r.refused;
       if (r.done) break;
     }
-    return { state: "ok", accepted, refused, user: who.user.id };
+    const pulled = await pullChanges(who.user);
+    if (pulled.state !== "ok") return { ...pulled, accepted, refused };
+    return { state: "ok", accepted, refused, pulled: pulled.taken, user: who.user.id };
   };
   // One push at a time across the page and the service worker.
   if (globalThis.navigator?.locks) return navigator.locks.request("supervise-outbox", run);

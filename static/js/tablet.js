@@ -188,7 +188,9 @@ loop.onReport(async (result) => {
   if (result.state === "ok" && result.user && result.user !== vault.session()?.user.id) {
     $("#sync-status").textContent = "Sync waits for this person to log in on this tablet.";
   }
-  if (vault.session() && !$("#view-drafts").hidden && result.state !== "syncing") renderDrafts();
+  if (!vault.session() || result.state === "syncing") return;
+  if (!$("#view-drafts").hidden) renderDrafts();
+  if (!$("#view-capture").hidden) capture.followDevice();
 });
 
 vault.onLock(async () => {

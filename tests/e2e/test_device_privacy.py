@@ -54,7 +54,7 @@ DUMP_STORAGE = """async () => {
 DECRYPT_DRAFT = """async (id) => {
   const vault = await import("/static/js/vault.js");
   const drafts = await import("/static/js/drafts.js");
-  return JSON.stringify(await drafts.loadDraft(vault.session(), id));
+  return JSON.stringify((await drafts.loadDraft(vault.session(), id)).doc);
 }"""
 
 

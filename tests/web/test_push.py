@@ -260,3 +260,24 @@ def test_push_needs_the_csrf_token(sam, alex_doc):
 def test_push_without_login_says_to_log_in(browser, alex_doc):
     response = browser.post_json("/sync/push", {"device": "t", "ops": []})
     assert response.status_code == 401 and "Log in" in response.get_json()["error"]
+
+
+def test_pull_marks_the_records_a_tablet_should_keep_as_drafts(as_user, alex_doc, db):
+    sam = Tablet(as_user("sam.supervisor@demo.test"))
+    sam.push_doc(alex_doc)
+    finished = signed(new_doc(alex_doc["supervisee"], alex_doc["supervisor"]))
+    sam.push_doc(finished)
+    yours = {r["record"]: r["yours"] for r in sam.pull()["records"]}
+    assert yours == {alex_doc["id"]: True, finished["id"]: False}
+    leader = Tablet(as_user("leader@demo.test"))
+    assert not any(r["yours"] for r in leader.pull()["records"])
+
+
+def test_pull_cursor_returns_only_what_changed(sam, alex_doc):
+    sam.push_doc(alex_doc)
+    cursor = sam.pull()["cursor"]
+    assert sam.pull(cursor)["records"] == []
+    alex_doc["fields"]["summary"] = "changed"
+    sam.push_doc(alex_doc, base_rev=1)
+    assert [r["rev"] for r in sam.pull(cursor)["records"]] == [2]
+    assert sam.browser.get("/sync/pull?since=abc").status_code == 400
