@@ -42,6 +42,7 @@ async function whoIsLoggedIn() {
 async function start() {
   showNetwork();
   serverUser = await whoIsLoggedIn();
+  document.getElementById("logout-form").hidden = !serverUser;
   const known = await vault.knownUsers();
   if (serverUser && !known.some((u) => u.userId === serverUser.id)) return show("setup");
   if (!known.length) {
@@ -178,6 +179,26 @@ $("#finish").addEventListener("click", async () => {
 });
 $("#sync-now").addEventListener("click", () => loop.syncNow());
 document.getElementById("lock-button").addEventListener("click", () => vault.lock("button"));
+$("#clear-synced").addEventListener("click", async () => {
+  // Only records the server holds and that have nothing waiting: nothing unsynced is lost.
+  const removed = await clearSynced(vault.session());
+  $("#clear-status").textContent = removed ? `Removed ${removed} synced record(s) from this tablet.` : "Nothing synced to remove.";
+  renderDrafts();
+});
+
+// Log out needs a fresh token: the page may have come from the service worker's cache.
+const logout = document.getElementById("logout-form");
+logout.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  if (vault.session()) await vault.lock("logout");
+  try {
+    const response = await fetch("/api/session", { credentials: "same-origin", cache: "no-store" });
+    logout.elements.csrf_token.value = (await response.json()).csrf;
+    logout.submit();
+  } catch {
+    message("You are offline: log out when the tablet is back online. The tablet is locked.");
+  }
+});
 
 loop.onReport(async (result) => {
   const words = {

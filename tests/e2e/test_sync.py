@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -70,3 +71,32 @@ def test_login_expired_while_offline(tablet):
     tablet.unlock()
     expect(tablet.sync_cell(record_id)).to_have_text("Synced")
     expect(page.locator("#sync-status")).to_have_text("All changes synced.")
+
+
+def test_only_synced_records_can_be_removed_and_log_out_locks(tablet):
+    page = tablet.page
+    tablet.set_up_online("sam.supervisor@demo.test")
+    synced = tablet.start_record("Alex")
+    page.get_by_label("Summary of key discussion points").fill("On the server")
+    tablet.wait_saved()
+    page.get_by_role("button", name="Back to records").click()
+    expect(tablet.sync_cell(synced)).to_have_text("Synced")
+
+    tablet.offline()
+    waiting = tablet.start_record("Bea")
+    page.get_by_label("Summary of key discussion points").fill("Only on this tablet")
+    tablet.wait_saved()
+    page.get_by_role("button", name="Back to records").click()
+    expect(tablet.sync_cell(waiting)).to_have_text("Waiting to sync")
+
+    page.get_by_role("button", name="Remove synced records from this tablet").click()
+    expect(page.get_by_text("Removed 1 synced record(s) from this tablet.")).to_be_visible()
+    expect(tablet.row_for(synced)).to_have_count(0)
+    expect(tablet.sync_cell(waiting)).to_have_text("Waiting to sync")
+
+    tablet.offline(False)
+    expect(tablet.sync_cell(waiting)).to_have_text("Synced")
+    page.get_by_role("button", name="Log out").click()
+    expect(page).to_have_url(re.compile(r"/login$"))
+    page.goto("/tablet")
+    expect(page.get_by_role("heading", name="Unlock")).to_be_visible()
