@@ -53,15 +53,22 @@ def index():
                             statuses=STATUSES, args=args)
 
 
+def record_or_404(db, record_id: str, allowed, refusal: str) -> dict:
+    """The record row if `allowed(db, user, row)`; else audit the refusal and answer 404,
+    exactly as for a record that does not exist."""
+    row = records.get_row(db, record_id)
+    if not allowed(db, current_user, row):
+        with transaction(db):
+            audit.record(db, current_user.id, refusal, record_id if row else None)
+        abort(404)
+    return row
+
+
 @bp.get("/<record_id>")
 @login_required
 def show(record_id: str):
     db = get_db()
-    row = records.get_row(db, record_id)
-    if not access.can_view(db, current_user, row):
-        with transaction(db):
-            audit.record(db, current_user.id, "view.refused", record_id if row else None)
-        abort(404)
+    row = record_or_404(db, record_id, access.can_view, "view.refused")
     doc = records.head_doc(vault(), row)
     with transaction(db):
         audit.record(db, current_user.id, "view", record_id)
@@ -86,11 +93,7 @@ def show(record_id: str):
 def settle(record_id: str, conflict_id: int):
     """A reviewer keeps one value, takes the other, or writes a combined one."""
     db = get_db()
-    row = records.get_row(db, record_id)
-    if not access.can_resolve(db, current_user, row):
-        with transaction(db):
-            audit.record(db, current_user.id, "resolve.refused", record_id if row else None)
-        abort(404)
+    record_or_404(db, record_id, access.can_resolve, "resolve.refused")
     choice = request.form.get("choice", "")
     if choice not in ("kept", "lost", "combined"):
         abort(400)
