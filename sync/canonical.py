@@ -52,6 +52,8 @@ def _normalise(value, path="$"):
     if isinstance(value, float):
         raise CanonicalError(f"{path}: only whole numbers are allowed")
     if isinstance(value, str):
+        if value.isascii():  # already NFC and valid: the common case, kept fast
+            return value
         try:
             value.encode("utf-8")
         except UnicodeEncodeError as exc:
