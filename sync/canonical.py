@@ -15,7 +15,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import unicodedata
+
+# The newest Unicode tables: Python's own lag years behind the browsers', and normalising
+# with older tables gives other bytes for text in newer scripts (NFC is stable once a
+# character is assigned, so newer tables agree with any browser on what it knows).
+import unicodedata2 as unicodedata
 
 MAX_SAFE_INTEGER = 2**53 - 1
 

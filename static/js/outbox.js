@@ -61,7 +61,7 @@ async function applyResults(results) {
       // text came from. The merged record comes back sealed under this user's key; the
       // draft takes it when nothing else of this record waits to be sent (otherwise the
       // next answer brings a newer merge).
-      const conflict = status === "conflict" ? result.reason : null;
+      const conflict = status === "conflict" ? (result.reason || "A conflicting edit is kept for a reviewer.") : null;
       if (result.doc && !rest.length) {
         const { kid, iv, ct } = result.doc;
         await drafts.put({ ...draft, kid, iv, ct, rev: result.rev, conflict,

@@ -129,7 +129,7 @@ async function renderDrafts() {
   $("#drafts-body").replaceChildren(...rows.map(({ entry, doc, sync }) => {
     const tr = document.createElement("tr");
     const signed = (doc?.signatures ?? []).length;
-    const cells = [doc ? names[doc.supervisee] ?? "Supervisee" : "Unreadable", doc?.session_date ?? "", signed ? `${signed} signature(s)` : "Draft", SYNC_WORDS[sync]];
+    const cells = [doc ? names[doc.supervisee] ?? "Supervisee" : "Unreadable", doc?.session_date ?? "", (signed ? `${signed} signature(s)` : "Draft") + (entry.conflict ? " · conflicting edit kept for a reviewer" : ""), SYNC_WORDS[sync]];
     for (const text of cells) tr.append(Object.assign(document.createElement("td"), { textContent: text }));
     tr.lastChild.dataset.sync = sync;
     const open = Object.assign(document.createElement("a"), { href: `#record=${entry.id}`, textContent: "Open", className: "button" });
