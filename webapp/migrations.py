@@ -157,3 +157,9 @@ def m0002_conflicts(db):
     );
     CREATE INDEX conflicts_record ON conflicts(record_id, status)
     """)
+
+
+@migrations(name="0003_revisions_are_all_accepted")
+def m0003_revisions_are_all_accepted(db):
+    # Conflicting edits live in `conflicts` now: every stored revision is an accepted one.
+    db.execute("ALTER TABLE revisions DROP COLUMN accepted")

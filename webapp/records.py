@@ -34,8 +34,8 @@ def revision_key(row: dict) -> str:
 
 
 def revision_doc(db, vault, record_id: str, rev: int) -> dict | None:
-    row = next(db.query("SELECT * FROM revisions WHERE record_id = ? AND rev = ?"
-                        " AND accepted = 1", [record_id, rev]), None)
+    row = next(db.query("SELECT * FROM revisions WHERE record_id = ? AND rev = ?",
+                        [record_id, rev]), None)
     if row is None:
         return None
     return json.loads(vault.open("revisions", revision_key(row), "doc_enc", row["doc_enc"]))
@@ -46,13 +46,13 @@ def _next_seq(db) -> int:
     return next(db.query("SELECT value FROM counters WHERE name = 'record_seq'"))["value"]
 
 
-def _store_revision(db, vault, doc: dict, digest: str, *, rev, base_rev, accepted: bool, author,
+def _store_revision(db, vault, doc: dict, digest: str, *, rev, base_rev, author,
                     device, op) -> None:
     key = revision_key({"record_id": doc["id"], "device": device, "op": op})
     db.execute(
-        "INSERT INTO revisions (record_id, rev, base_rev, accepted, content_hash, doc_enc,"
-        " author_id, device, op, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [doc["id"], rev, base_rev, int(accepted), digest,
+        "INSERT INTO revisions (record_id, rev, base_rev, content_hash, doc_enc,"
+        " author_id, device, op, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [doc["id"], rev, base_rev, digest,
          vault.seal("revisions", key, "doc_enc", _encode(doc)), author, device, op, now_iso()])
 
 
@@ -85,7 +85,7 @@ def save_head(db, vault, doc: dict, *, base_rev, author: str, device: str, op: s
     else:
         sets = ", ".join(f"{k} = :{k}" for k in values)
         db.execute(f"UPDATE records SET {sets} WHERE id = :id", {**values, "id": doc["id"]})
-    _store_revision(db, vault, doc, digest, rev=rev, base_rev=base_rev, accepted=True, author=author,
+    _store_revision(db, vault, doc, digest, rev=rev, base_rev=base_rev, author=author,
                     device=device, op=op)
     _project_actions(db, vault, doc)
     return rev

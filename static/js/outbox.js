@@ -173,9 +173,3 @@ export async function pushOutbox() {
   if (globalThis.navigator?.locks) return navigator.locks.request("supervise-outbox", run);
   return run();
 }
-
-/** How many ops wait for each owner (to show "waiting" without decrypting anything). */
-export async function pendingCount(ownerId) {
-  const ops = await (await db()).getAllFromIndex("outbox", "owner", ownerId);
-  return ops.filter((op) => op.state === "waiting").length;
-}
