@@ -11,14 +11,15 @@ import json
 from .accounts import now_iso
 
 
-def _key(record_id: str, device: str, op: str, n: int) -> str:
-    return f"{record_id}/{device}/{op}/{n}"
+def _key(record_id: str, device: str, op: str, path: str) -> str:
+    """The AAD row name: one op leaves at most one conflict per path."""
+    return f"{record_id}/{device}/{op}/{path}"
 
 
 def store(db, vault, record_id: str, rev: int, conflicts: list, *, device: str, op: str) -> int:
     """Keep every losing value of one op; returns how many are open conflicts."""
     opened = 0
-    for n, c in enumerate(conflicts):
+    for c in conflicts:
         values = json.dumps({"kept": c["kept"], "lost": c["lost"]}, ensure_ascii=False)
         status = "superseded" if c["kind"] == "superseded" else "open"
         opened += status == "open"
@@ -27,7 +28,7 @@ def store(db, vault, record_id: str, rev: int, conflicts: list, *, device: str, 
             " lost_edited, kept_user, lost_user, device, op, status, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [record_id, rev, c["path"], c["kind"], c["lost_side"],
-             vault.seal_text("conflicts", _key(record_id, device, op, n), "values_enc", values),
+             vault.seal_text("conflicts", _key(record_id, device, op, c["path"]), "values_enc", values),
              c.get("kept_edited"), c.get("lost_edited"), (c.get("kept_author") or {}).get("user"),
              (c.get("lost_author") or {}).get("user"), device, op, status, now_iso()])
     if opened:
@@ -46,9 +47,7 @@ def open_for(db, vault, record_id: str) -> list[dict]:
     rows = db.query("SELECT * FROM conflicts WHERE record_id = ? AND status = 'open' ORDER BY id",
                     [record_id])
     for row in rows:
-        n = next(db.query("SELECT count(*) AS n FROM conflicts WHERE record_id = ? AND device = ?"
-                          " AND op = ? AND id < ?", [record_id, row["device"], row["op"], row["id"]]))["n"]
-        values = json.loads(vault.open_text("conflicts", _key(record_id, row["device"], row["op"], n),
-                                            "values_enc", row["values_enc"]))
+        key = _key(record_id, row["device"], row["op"], row["path"])
+        values = json.loads(vault.open_text("conflicts", key, "values_enc", row["values_enc"]))
         out.append({**row, **values})
     return out

@@ -72,7 +72,7 @@ def _body_hash(op: dict) -> str:
 
 
 def _rejected(op: dict, reason: str, rev=None) -> dict:
-    return {"op": op["op"], "status": "rejected", "rev": rev, "reason": reason}
+    return engine.rejected(op["op"], reason, rev)
 
 
 def _open(db, vault, user, op: dict, max_bytes: int) -> dict:

@@ -6,7 +6,8 @@ import { db, deviceId } from "./store.js";
 const BATCH = 50;
 const ROUNDS = 5;
 
-async function session() {
+/** Who is logged in and a fresh CSRF token (asked before every sync); throws when offline. */
+export async function serverSession() {
   const response = await fetch("/api/session", { credentials: "same-origin", cache: "no-store" });
   if (!response.ok) throw new Error(`session ${response.status}`);
   return response.json();
@@ -150,7 +151,7 @@ export async function pushOutbox() {
   const run = async () => {
     let who;
     try {
-      who = await session();
+      who = await serverSession();
     } catch {
       return { state: "offline" };
     }

@@ -4,6 +4,7 @@ import { WrongPassphrase } from "./crypto.js";
 import { attentionOps, clearSynced, dismissOp, listDrafts, oldestUnsynced, saveDraft } from "./drafts.js";
 import { Capture } from "./capture.js";
 import * as loop from "./sync-loop.js";
+import { serverSession } from "./outbox.js";
 
 const app = document.getElementById("app");
 const $ = (selector) => app.querySelector(selector);
@@ -32,10 +33,9 @@ function showNetwork() {
 
 async function whoIsLoggedIn() {
   try {
-    const response = await fetch("/api/session", { credentials: "same-origin", cache: "no-store" });
-    return response.ok ? (await response.json()).user : null;
+    return (await serverSession()).user;
   } catch {
-    return undefined;  // offline: we cannot tell
+    return undefined;  // offline (or the server is down): we cannot tell
   }
 }
 
@@ -192,8 +192,7 @@ logout.addEventListener("submit", async (event) => {
   event.preventDefault();
   if (vault.session()) await vault.lock("logout");
   try {
-    const response = await fetch("/api/session", { credentials: "same-origin", cache: "no-store" });
-    logout.elements.csrf_token.value = (await response.json()).csrf;
+    logout.elements.csrf_token.value = (await serverSession()).csrf;
     logout.submit();
   } catch {
     message("You are offline: log out when the tablet is back online. The tablet is locked.");
