@@ -54,8 +54,9 @@ any duplicates, give the same head. The rules, exactly:
    ``content_hash`` equals the merged document's content hash, else stale. A record is
    locked when it holds a valid supervisor and a valid supervisee signature by different
    signers.
-10. Locked: if ``head`` is locked and the merge would change its content, the result is
-    ``rejected`` with ``LOCKED_REASON`` and the head is unchanged.
+10. Locked: if ``head`` is locked and the merge would change its content or its set of
+    signatures, the result is ``rejected`` with ``LOCKED_REASON`` and the head is
+    unchanged (a signed record is sealed as it is; later notes are addenda).
 11. Conflict records: ``{"path", "kind", "kept", "lost", "kept_edited", "lost_edited",
     "kept_author", "lost_author", "lost_side"}``; ``lost_side`` is ``"head"`` or
     ``"incoming"``; authors come from the op (incoming) or ``meta.authors`` (head). Kinds:
@@ -139,7 +140,7 @@ def merge(base: dict | None, head: dict | None, incoming: dict, *, author: dict)
     changed = head is None or grew or not isinstance((head.get("meta") or {}).get("merge"), dict)
     doc = render(state) if changed else head
     if changed and head is not None and _may_be_locked(head) and is_locked(head) \
-            and content_hash(doc) != content_hash(head):
+            and (content_hash(doc) != content_hash(head) or _signature_ids(doc) != _signature_ids(head)):
         return MergeResult(head, [], "rejected", LOCKED_REASON)
     if any(c["kind"] != "superseded" for c in conflicts):
         status = "conflict"
@@ -311,6 +312,10 @@ def _longest_run(xs: list, rank: dict) -> set:
         out.add(xs[i])
         i = back[i]
     return out
+
+
+def _signature_ids(doc: dict) -> set:
+    return {s.get("id") for s in doc.get("signatures") or []}
 
 
 def _may_be_locked(doc: dict) -> bool:

@@ -324,6 +324,16 @@ def test_a_locked_record_refuses_content_changes_but_not_a_repeat():
     assert same.status == "applied" and not same.changed
 
 
+def test_a_locked_record_refuses_another_signature():
+    base = record()
+    locked = merge(base, base, sign(sign(base, "supervisor", "u-sam"), "supervisee", "u-alex"),
+                   author=SAM).doc
+    again = copy.deepcopy(locked)
+    again["signatures"].append({**again["signatures"][0], "id": "sig-again"})
+    refused = merge(locked, locked, again, author=SAM)
+    assert (refused.status, refused.reason, refused.doc) == ("rejected", LOCKED_REASON, locked)
+
+
 # The push protocol (sync.engine)
 
 def test_first_push_is_rev_1_and_a_retry_is_a_duplicate():
