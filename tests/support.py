@@ -31,5 +31,8 @@ class Browser:
     def get(self, *args, **kwargs):
         return self.client.get(*args, **kwargs)
 
+    def post_form(self, url: str, data: dict):
+        return self.client.post(url, data={**data, "csrf_token": self.csrf()})
+
     def post_json(self, url: str, body):
         return self.client.post(url, json=body, headers={"X-CSRFToken": self.csrf()})

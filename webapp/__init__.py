@@ -10,6 +10,7 @@ from htmx_flask import Htmx
 
 from . import config as settings
 from .crypto import Vault, parse_master_key
+from .seal import SealKey
 
 ROOT = Path(__file__).resolve().parent.parent
 csrf = CSRFProtect()
@@ -30,6 +31,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     key = (parse_master_key(master) if master
            else settings.secret_file(Path(app.config["DATA_DIR"]) / "master.key"))
     app.extensions["vault"] = Vault(key)
+    app.extensions["seal_key"] = SealKey.load_or_create(Path(app.config["DATA_DIR"]) / "seal-key.pem")
 
     csrf.init_app(app)
     htmx.init_app(app)
@@ -43,8 +45,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         home,
         limits,
         review,
+        signed,
         sync_api,
         tablet,
+        verify,
     )
 
     db.init_app(app)
@@ -52,7 +56,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     limits.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
-    for module in (auth, api, sync_api, tablet, review, home):
+    verify.init_app(app)
+    for module in (auth, api, sync_api, tablet, review, signed, home):
         app.register_blueprint(module.bp)
     app.after_request(no_store_for_people)
     if not app.config.get("SKIP_MIGRATIONS"):

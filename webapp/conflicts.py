@@ -11,7 +11,7 @@ import json
 from .accounts import now_iso
 
 
-def _key(record_id: str, device: str, op: str, path: str) -> str:
+def value_key(record_id: str, device: str, op: str, path: str) -> str:
     """The AAD row name: one op leaves at most one conflict per path."""
     return f"{record_id}/{device}/{op}/{path}"
 
@@ -28,7 +28,7 @@ def store(db, vault, record_id: str, rev: int, conflicts: list, *, device: str, 
             " lost_edited, kept_user, lost_user, device, op, status, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [record_id, rev, c["path"], c["kind"], c["lost_side"],
-             vault.seal_text("conflicts", _key(record_id, device, op, c["path"]), "values_enc", values),
+             vault.seal_text("conflicts", value_key(record_id, device, op, c["path"]), "values_enc", values),
              c.get("kept_edited"), c.get("lost_edited"), (c.get("kept_author") or {}).get("user"),
              (c.get("lost_author") or {}).get("user"), device, op, status, now_iso()])
     if opened:
@@ -47,7 +47,7 @@ def open_for(db, vault, record_id: str) -> list[dict]:
     rows = db.query("SELECT * FROM conflicts WHERE record_id = ? AND status = 'open' ORDER BY id",
                     [record_id])
     for row in rows:
-        key = _key(record_id, row["device"], row["op"], row["path"])
+        key = value_key(record_id, row["device"], row["op"], row["path"])
         values = json.loads(vault.open_text("conflicts", key, "values_enc", row["values_enc"]))
         out.append({**row, **values})
     return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
 
-from . import accounts, api
+from . import accounts, addenda, api
 from .db import get_db
 
 bp = Blueprint("home", __name__)
@@ -23,4 +23,5 @@ def index():
         when = api.next_due(db, person, rules)
         due.append({**person, "next_due": when, "overdue": when < today,
                     "probation": accounts.on_probation(person)})
-    return render_template("home.html", due=due, today=today)
+    return render_template("home.html", due=due, today=today,
+                           to_acknowledge=addenda.awaiting(db, current_user))

@@ -163,3 +163,52 @@ def m0002_conflicts(db):
 def m0003_revisions_are_all_accepted(db):
     # Conflicting edits live in `conflicts` now: every stored revision is an accepted one.
     db.execute("ALTER TABLE revisions DROP COLUMN accepted")
+
+
+@migrations(name="0004_evidence")
+def m0004_evidence(db):
+    run(db, """
+    CREATE TABLE signature_arrivals (
+        record_id TEXT NOT NULL REFERENCES records(id),
+        signature_id TEXT NOT NULL,
+        role TEXT NOT NULL,
+        signer_id TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        device TEXT NOT NULL,
+        device_time TEXT,
+        server_time TEXT NOT NULL,
+        ip TEXT NOT NULL,
+        user_agent TEXT NOT NULL,
+        pushed_by TEXT NOT NULL,
+        PRIMARY KEY (record_id, signature_id)
+    );
+    CREATE TABLE seals (
+        record_id TEXT PRIMARY KEY REFERENCES records(id),
+        rev INTEGER NOT NULL,
+        payload TEXT NOT NULL,
+        signature TEXT NOT NULL,
+        key_fingerprint TEXT NOT NULL,
+        sealed_at TEXT NOT NULL
+    );
+    CREATE TABLE addenda (
+        id TEXT PRIMARY KEY,
+        record_id TEXT NOT NULL REFERENCES records(id),
+        author_id TEXT NOT NULL REFERENCES users(id),
+        written_at TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        device TEXT NOT NULL,
+        text_enc BLOB NOT NULL,
+        reason_enc BLOB NOT NULL
+    );
+    CREATE INDEX addenda_record ON addenda(record_id, received_at);
+    CREATE TABLE acknowledgements (
+        record_id TEXT PRIMARY KEY REFERENCES records(id),
+        user_id TEXT NOT NULL REFERENCES users(id),
+        kind TEXT NOT NULL CHECK (kind IN ('acknowledged', 'disagreed')),
+        words_enc BLOB NOT NULL,
+        at TEXT NOT NULL,
+        ip TEXT NOT NULL,
+        user_agent TEXT NOT NULL
+    );
+    CREATE INDEX audit_record ON audit(record_id)
+    """)

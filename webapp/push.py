@@ -7,21 +7,25 @@ audit entry together.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import re
 import uuid
+from dataclasses import dataclass
 
 from sync import engine, signatures
 from sync.canonical import CanonicalError, canonical_json, content_hash
 
-from . import access, audit, conflicts, records, session_form
+from . import access, addenda, audit, conflicts, evidence, records, session_form
 from .accounts import draft_key, now_iso
 from .crypto import DecryptError, open_envelope, seal_envelope
 from .db import transaction
 
 _OP_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,80}$")
 OP_KEYS = {"op", "record", "base_rev", "kid", "iv", "ct"}
+OPTIONAL_KEYS = {"base_rev", "type"}
+OP_TYPES = ("record", "addendum")
 
 
 class Refused(Exception):
@@ -48,8 +52,10 @@ def check_batch(body, max_ops: int) -> tuple[str, list[dict]]:
     if len(ops) > max_ops:
         raise BatchError(f"at most {max_ops} ops in one push")
     for n, op in enumerate(ops):
-        if not isinstance(op, dict) or set(op) - OP_KEYS or OP_KEYS - set(op) - {"base_rev"}:
-            raise BatchError(f"op {n}: needs exactly op, record, base_rev, kid, iv, ct")
+        if not isinstance(op, dict) or set(op) - OP_KEYS - OPTIONAL_KEYS or OP_KEYS - set(op) - OPTIONAL_KEYS:
+            raise BatchError(f"op {n}: needs exactly op, record, base_rev, kid, iv, ct (and type)")
+        if op.get("type", "record") not in OP_TYPES:
+            raise BatchError(f"op {n}: “type” must be “record” or “addendum”")
         if not isinstance(op["op"], str) or not _OP_ID.match(op["op"]):
             raise BatchError(f"op {n}: “op” must be a short identifier")
         try:
@@ -68,6 +74,8 @@ def check_batch(body, max_ops: int) -> tuple[str, list[dict]]:
 def _body_hash(op: dict) -> str:
     """Fingerprint of what an op asks for (its fields are ids, numbers and base64)."""
     body = [op.get(k) for k in ("record", "base_rev", "kid", "iv", "ct")]
+    if op.get("type", "record") != "record":
+        body.append(op["type"])
     return hashlib.sha256(json.dumps(body).encode("ascii")).hexdigest()
 
 
@@ -76,7 +84,7 @@ def _rejected(op: dict, reason: str, rev=None) -> dict:
 
 
 def _open(db, vault, user, op: dict, max_bytes: int) -> dict:
-    """Decrypt and parse the op's record document; raises ValueError with the reason."""
+    """Decrypt and parse the op's record document (or addendum); raises ValueError with the reason."""
     key = draft_key(db, vault, user.id, op["kid"])
     if key is None:
         raise ValueError("the record is encrypted under a key this account does not have")
@@ -87,7 +95,10 @@ def _open(db, vault, user, op: dict, max_bytes: int) -> dict:
         doc = json.loads(plaintext.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise ValueError("the record is not valid JSON") from None
-    if not isinstance(doc, dict) or doc.get("id") != op["record"]:
+    if op.get("type", "record") == "addendum":
+        if not isinstance(doc, dict) or doc.get("record") != op["record"]:
+            raise ValueError("the addendum inside does not belong to the op's record")
+    elif not isinstance(doc, dict) or doc.get("id") != op["record"]:
         raise ValueError("the record inside does not match the op's record id")
     return doc
 
@@ -109,8 +120,21 @@ def _check(doc: dict) -> list[str]:
     return errors
 
 
-def apply_op(db, vault, user, device: str, op: dict, config) -> dict:
+@dataclass
+class Pusher:
+    """Who pushes, from which device and connection, and the server's settings and seal key."""
+
+    user: object
+    device: str
+    config: dict
+    seal_key: object
+    ip: str = ""
+    user_agent: str = ""
+
+
+def apply_op(db, vault, who: Pusher, op: dict) -> dict:
     """Decide one op and store the outcome; returns its result."""
+    user, device = who.user, who.device
     body_hash = _body_hash(op)
     with transaction(db):
         seen = next(db.query("SELECT * FROM sync_ops WHERE device = ? AND op = ?",
@@ -121,7 +145,7 @@ def apply_op(db, vault, user, device: str, op: dict, config) -> dict:
             return engine.replay({"fingerprint": seen["body_hash"],
                                   "result": json.loads(seen["result"])}, body_hash, op["op"])
         try:
-            doc = _open(db, vault, user, op, config["SUPERVISE_MAX_RECORD_BYTES"])
+            doc = _open(db, vault, user, op, who.config["SUPERVISE_MAX_RECORD_BYTES"])
         except (ValueError, DecryptError) as exc:
             audit.record(db, user.id, "push.refused", op["record"], "undecryptable")
             return _rejected(op, str(exc))
@@ -129,13 +153,11 @@ def apply_op(db, vault, user, device: str, op: dict, config) -> dict:
         if head_row is not None and not access.can_view(db, user, head_row):
             audit.record(db, user.id, "push.refused", op["record"], "out of scope")
             return _rejected(op, "this person is not one of your supervisees")
-        if refusal := access.write_refusal(db, user, doc, head_row):
-            audit.record(db, user.id, "push.refused", op["record"], "out of scope")
-            return _rejected(op, refusal)
-        if errors := _check(doc):
-            return _rejected(op, "; ".join(errors[:8]))
         try:
-            result = _merge(db, vault, user, device, op, doc, head_row)
+            if op.get("type", "record") == "addendum":
+                result = _addendum(db, vault, who, op, doc, head_row)
+            else:
+                result = _record(db, vault, who, op, doc, head_row)
         except Refused as refusal:
             return _rejected(op, str(refusal), refusal.rev)
         stored = {k: v for k, v in result.items() if k != "doc"}
@@ -147,18 +169,44 @@ def apply_op(db, vault, user, device: str, op: dict, config) -> dict:
         return result
 
 
-def _merge(db, vault, user, device, op, doc, head_row) -> dict:
+def _addendum(db, vault, who: Pusher, op: dict, data: dict, head_row) -> dict:
+    """An addendum written on a device to a locked record."""
+    if head_row is None:
+        raise Refused("this record is not on the server yet; sync the record first")
+    try:
+        addendum = addenda.check(data)
+        addenda.add(db, vault, who.user, head_row, addendum, who.device)
+    except addenda.AddendumError as exc:
+        raise Refused(str(exc), head_row["rev"]) from None
+    return {"op": op["op"], "status": "applied", "rev": head_row["rev"]}
+
+
+def _record(db, vault, who: Pusher, op: dict, doc: dict, head_row) -> dict:
+    user = who.user
+    if refusal := access.write_refusal(db, user, doc, head_row):
+        audit.record(db, user.id, "push.refused", op["record"], "out of scope")
+        raise Refused(refusal)
+    if errors := _check(doc):
+        raise Refused("; ".join(errors[:8]))
+    return _merge(db, vault, who, op, doc, head_row)
+
+
+def _merge(db, vault, who: Pusher, op: dict, doc: dict, head_row) -> dict:
     """Three-way merge of the op into the head (sync.engine), stored as one revision.
 
     Raises Refused when nothing may be stored; a record locked by both signatures is an
-    answer that is stored, so a retry hears the same.
+    answer that is stored, so a retry hears the same. When a record locks, it is sealed.
     """
+    user, device = who.user, who.device
     base_rev = op.get("base_rev")
     head_rev = head_row["rev"] if head_row else None
     if base_rev is not None and (head_rev is None or base_rev > head_rev):
         raise Refused(f"revision {base_rev} of this record does not exist", head_rev)
     base = records.revision_doc(db, vault, op["record"], base_rev) if base_rev else None
     head = records.head_doc(vault, head_row) if head_row else None
+    known = {s.get("id") for s in (head or {}).get("signatures") or []}
+    if errors := evidence.new_signature_errors(doc, content_hash(doc), known):
+        raise Refused("; ".join(errors[:4]), head_rev)
     author = {"user": user.id, "device": device, "op": op["op"]}
     decision = engine.decide(base, head, doc, author)
     if decision.invalid:
@@ -170,10 +218,16 @@ def _merge(db, vault, user, device, op, doc, head_row) -> dict:
                           + "; ".join(errors[:3]), head_rev)
         rev = records.save_head(db, vault, decision.doc, base_rev=base_rev, author=user.id,
                                 device=device, op=op["op"])
+        evidence.record_arrivals(db, doc, pushed_by=user.id, ip=who.ip, user_agent=who.user_agent)
+        evidence.seal_if_locked(db, vault, who.seal_key, op["record"], user.id)
     if decision.conflicts:
         conflicts.store(db, vault, op["record"], rev, decision.conflicts, device=device, op=op["op"])
     result = engine.result_of(op["op"], decision, rev)
-    if "doc" in result:  # the merged record goes back sealed under the pusher's key
+    if decision.status == "rejected":
+        # Locked elsewhere: the device gets the signed record, to offer its edits as an addendum.
+        result["locked"] = True
+        result["doc"] = decision.doc
+    if "doc" in result:  # the record goes back sealed under the pusher's key
         kid, key = draft_key(db, vault, user.id)
         result["doc"] = seal_envelope(key, kid, op["record"], canonical_json(result["doc"]))
     return result
@@ -186,22 +240,49 @@ def touch_device(db, user, device: str) -> None:
                " user_id = excluded.user_id", [device, user.id, now, now])
 
 
+RECENT_DAYS = 45  # signed records a supervisor's tablet keeps on hand, for addenda offline
+
+
 def pull(db, vault, user, since: str | None) -> dict:
-    """Every record this user may see that changed after the cursor, as envelopes."""
+    """Every record this user may see that changed after the cursor, as envelopes.
+
+    A signed record also carries its evidence (addenda, acknowledgement, seal) in a second
+    envelope. Sending records to a device is audited.
+    """
     try:
         cursor = int(since) if since else 0
     except ValueError:
         raise BatchError("“since” must be a cursor from an earlier pull") from None
     kid, key = draft_key(db, vault, user.id)
     where, params = access.visible_clause(user)
+    recent = (dt.date.today() - dt.timedelta(days=RECENT_DAYS)).isoformat()
     out, latest = [], cursor
     for row in db.query(f"SELECT * FROM records WHERE seq > ? AND {where} ORDER BY seq",
                         [cursor, *params]):
         plaintext = vault.open("records", row["id"], "content_enc", row["content_enc"])
-        # "yours": this user conducts it and it is not signed yet, so a tablet keeps it as a
-        # draft to go on with; other records are for reading only.
-        yours = row["supervisor_id"] == user.id and row["status"] != "signed"
-        out.append({"record": row["id"], "rev": row["rev"], "yours": yours,
-                    **seal_envelope(key, kid, row["id"], plaintext)})
+        signed = row["status"] == "signed"
+        # "yours": this user conducts it and it is not signed yet (a draft to go on with), or
+        # signed recently (read-only, for addenda); other records are for reading only.
+        yours = row["supervisor_id"] == user.id and (not signed or (row["session_date"] or "") >= recent)
+        item = {"record": row["id"], "rev": row["rev"], "yours": yours, "locked": signed,
+                **seal_envelope(key, kid, row["id"], plaintext)}
+        if signed:
+            item["evidence"] = seal_envelope(key, kid, f"{row['id']}/evidence",
+                                             canonical_json(_evidence_for_device(db, vault, row["id"])))
+        out.append(item)
         latest = max(latest, row["seq"])
+    if out:
+        with transaction(db):
+            audit.record(db, user.id, "records.pulled", None, f"{len(out)} record(s)")
     return {"cursor": str(latest), "records": out}
+
+
+def _evidence_for_device(db, vault, record_id: str) -> dict:
+    seal = evidence.get_seal(db, record_id)
+    ack = addenda.acknowledgement(db, vault, record_id)
+    return {
+        "addenda": [{k: a[k] for k in ("id", "author_name", "written_at", "received_at", "text", "reason")}
+                    for a in addenda.list_for(db, vault, record_id)],
+        "acknowledgement": {k: ack[k] for k in ("kind", "name", "at", "text")} if ack else None,
+        "seal": {"fingerprint": seal["key_fingerprint"], "sealed_at": seal["sealed_at"]} if seal else None,
+    }

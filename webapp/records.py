@@ -46,6 +46,12 @@ def _next_seq(db) -> int:
     return next(db.query("SELECT value FROM counters WHERE name = 'record_seq'"))["value"]
 
 
+def touch(db, record_id: str) -> None:
+    """Something shown with the record changed (an addendum, an acknowledgement): pull sends
+    the record again. The document and its revision stay as they are."""
+    db.execute("UPDATE records SET seq = ? WHERE id = ?", [_next_seq(db), record_id])
+
+
 def _store_revision(db, vault, doc: dict, digest: str, *, rev, base_rev, author,
                     device, op) -> None:
     key = revision_key({"record_id": doc["id"], "device": device, "op": op})

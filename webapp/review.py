@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from sync import signatures
 
-from . import access, accounts, audit, conflicts, records, resolve, session_form
+from . import access, accounts, addenda, audit, conflicts, evidence, records, resolve, session_form
 from .auth import vault
 from .db import get_db, transaction
 from .signature_svg import svg
@@ -85,7 +85,9 @@ def show(record_id: str):
         c["definition"] = resolve.definition_of(template, c["path"])
     return render_template("record.html", row=row, doc=doc, template=template, valid=valid,
                            people=people, kinds=kinds, statuses=STATUSES, svg=svg,
-                           conflicts=open_conflicts)
+                           conflicts=open_conflicts, seal=evidence.get_seal(db, record_id),
+                           notes=addenda.list_for(db, vault(), record_id),
+                           ack=addenda.acknowledgement(db, vault(), record_id))
 
 
 @bp.post("/<record_id>/conflicts/<int:conflict_id>")

@@ -25,8 +25,9 @@ def push_ops():
     db = get_db()
     with transaction(db):
         push.touch_device(db, current_user, device)
-    results = [push.apply_op(db, vault(), current_user, device, op, current_app.config)
-               for op in ops]
+    who = push.Pusher(current_user, device, current_app.config, current_app.extensions["seal_key"],
+                      ip=request.remote_addr or "", user_agent=request.user_agent.string)
+    results = [push.apply_op(db, vault(), who, op) for op in ops]
     response = jsonify({"results": results})
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -14,9 +14,9 @@ MAY_READ_ALEX = {"leader@demo.test", "dsl@demo.test", "sam.supervisor@demo.test"
 
 @pytest.fixture
 def alex_record(as_user, db):
-    doc = signed(new_doc(user_id(db, "alex.staff@demo.test"),
-                         user_id(db, "sam.supervisor@demo.test")))
+    doc = new_doc(user_id(db, "alex.staff@demo.test"), user_id(db, "sam.supervisor@demo.test"))
     doc["fields"]["summary"] = "SECRET-SUMMARY"
+    doc = signed(doc)
     Tablet(as_user("sam.supervisor@demo.test")).push_doc(doc)
     return doc
 

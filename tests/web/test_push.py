@@ -8,6 +8,7 @@ from records_helper import Tablet, new_doc, op, signature, signed
 from support import user_id
 
 from webapp import conflicts
+from webapp.accounts import today
 
 
 def counts(db):
@@ -265,10 +266,15 @@ def test_push_without_login_says_to_log_in(browser, alex_doc):
 def test_pull_marks_the_records_a_tablet_should_keep_as_drafts(as_user, alex_doc, db):
     sam = Tablet(as_user("sam.supervisor@demo.test"))
     sam.push_doc(alex_doc)
-    finished = signed(new_doc(alex_doc["supervisee"], alex_doc["supervisor"]))
+    finished = signed(new_doc(alex_doc["supervisee"], alex_doc["supervisor"], session_date=today()))
     sam.push_doc(finished)
-    yours = {r["record"]: r["yours"] for r in sam.pull()["records"]}
-    assert yours == {alex_doc["id"]: True, finished["id"]: False}
+    long_ago = signed(new_doc(alex_doc["supervisee"], alex_doc["supervisor"], session_date="2025-01-10"))
+    sam.push_doc(long_ago)
+    pulled = {r["record"]: r for r in sam.pull()["records"]}
+    # A draft to go on with, a recent signed record (read-only, for addenda), not an old one.
+    assert {k: (r["yours"], r["locked"]) for k, r in pulled.items()} == {
+        alex_doc["id"]: (True, False), finished["id"]: (True, True), long_ago["id"]: (False, True)}
+    assert "evidence" in pulled[finished["id"]] and "evidence" not in pulled[alex_doc["id"]]
     leader = Tablet(as_user("leader@demo.test"))
     assert not any(r["yours"] for r in leader.pull()["records"])
 

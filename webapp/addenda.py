@@ -1,0 +1,138 @@
+"""After a record locks: addenda (corrections and later notes) and the supervisee's answer.
+
+An addendum never changes the signed content: it is shown with the record, with its
+author, time, text and optional reason. The supervisee acknowledges a signed record, or
+records a disagreement in their own words, from their own login: a second, authenticated
+step behind the signature drawn on someone else's tablet. Texts are encrypted at rest.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from . import access, audit, records
+from .accounts import now_iso
+
+MAX_TEXT = 20_000
+MAX_REASON = 500
+_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$")
+
+
+class AddendumError(ValueError):
+    """Why an addendum or an acknowledgement cannot be stored (nothing was)."""
+
+
+def _clean(value, limit: int, what: str) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise AddendumError(f"the {what} must be text")
+    value = value.strip()
+    if len(value) > limit:
+        raise AddendumError(f"the {what} is longer than {limit} characters")
+    return value
+
+
+def check(data) -> dict:
+    """An addendum as sent by a device or the desktop form: {id, record, text, reason, written_at}."""
+    if not isinstance(data, dict):
+        raise AddendumError("an addendum must be a JSON object")
+    try:
+        if str(uuid.UUID(str(data.get("id")))) != data.get("id"):
+            raise ValueError
+    except ValueError:
+        raise AddendumError("the addendum needs a lowercase UUID as its id") from None
+    text = _clean(data.get("text"), MAX_TEXT, "addendum text")
+    if not text:
+        raise AddendumError("write the addendum's text")
+    written_at = data.get("written_at") or now_iso()
+    if not isinstance(written_at, str) or not _TIME.match(written_at):
+        raise AddendumError("“written_at” must be an ISO 8601 time")
+    return {"id": data["id"], "record": data.get("record"), "text": text,
+            "reason": _clean(data.get("reason"), MAX_REASON, "reason"), "written_at": written_at}
+
+
+def may_add(db, user, row: dict | None) -> bool:
+    """Who may add an addendum: anyone who may read the record."""
+    return access.can_view(db, user, row)
+
+
+def add(db, vault, user, row: dict, addendum: dict, device: str) -> bool:
+    """Store a checked addendum to a locked record; False if this id is already stored
+    for this record (a retry). Call inside a transaction."""
+    if row["status"] != "signed":
+        raise AddendumError("this record is not signed by both yet: change the record itself")
+    existing = next(db.query("SELECT record_id, author_id FROM addenda WHERE id = ?",
+                             [addendum["id"]]), None)
+    if existing is not None:
+        if existing["record_id"] != row["id"] or existing["author_id"] != user.id:
+            raise AddendumError("this addendum id is already used")
+        return False
+    key = addendum["id"]
+    db.execute(
+        "INSERT INTO addenda (id, record_id, author_id, written_at, received_at, device, text_enc,"
+        " reason_enc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [key, row["id"], user.id, addendum["written_at"], now_iso(), device,
+         vault.seal_text("addenda", key, "text_enc", addendum["text"]),
+         vault.seal_text("addenda", key, "reason_enc", addendum["reason"])])
+    records.touch(db, row["id"])
+    audit.record(db, user.id, "addendum.added", row["id"], key)
+    return True
+
+
+def list_for(db, vault, record_id: str) -> list[dict]:
+    out = []
+    for row in db.query("SELECT a.*, u.name AS author_name FROM addenda a JOIN users u"
+                        " ON u.id = a.author_id WHERE a.record_id = ? ORDER BY a.received_at, a.id",
+                        [record_id]):
+        out.append({"id": row["id"], "author": row["author_id"], "author_name": row["author_name"],
+                    "written_at": row["written_at"], "received_at": row["received_at"],
+                    "device": row["device"],
+                    "text": vault.open_text("addenda", row["id"], "text_enc", row["text_enc"]),
+                    "reason": vault.open_text("addenda", row["id"], "reason_enc", row["reason_enc"])})
+    return out
+
+
+# The supervisee's acknowledgement
+
+def acknowledgement(db, vault, record_id: str) -> dict | None:
+    row = next(db.query("SELECT a.*, u.name AS name FROM acknowledgements a JOIN users u"
+                        " ON u.id = a.user_id WHERE a.record_id = ?", [record_id]), None)
+    if row is None:
+        return None
+    return {"kind": row["kind"], "user": row["user_id"], "name": row["name"], "at": row["at"],
+            "ip": row["ip"], "user_agent": row["user_agent"],
+            "text": vault.open_text("acknowledgements", record_id, "words_enc", row["words_enc"])}
+
+
+def awaiting(db, user) -> list[dict]:
+    """Signed records of this supervisee that they have not answered yet, oldest first."""
+    return list(db.query(
+        "SELECT r.id, r.session_date, u.name AS supervisor_name FROM records r"
+        " JOIN users u ON u.id = r.supervisor_id"
+        " WHERE r.supervisee_id = ? AND r.status = 'signed'"
+        " AND r.id NOT IN (SELECT record_id FROM acknowledgements) ORDER BY r.session_date",
+        [user.id]))
+
+
+def acknowledge(db, vault, user, row: dict, kind: str, words, *, ip: str, user_agent: str) -> None:
+    """The supervisee answers a signed record once. Call inside a transaction."""
+    if row["supervisee_id"] != user.id:
+        raise AddendumError("only the supervisee can acknowledge their own record")
+    if row["status"] != "signed":
+        raise AddendumError("this record is not signed by both yet")
+    if kind not in ("acknowledged", "disagreed"):
+        raise AddendumError("choose to acknowledge the record or to record a disagreement")
+    words = _clean(words, MAX_TEXT, "disagreement")
+    if kind == "disagreed" and not words:
+        raise AddendumError("say in your own words what you disagree with")
+    if acknowledgement(db, vault, row["id"]) is not None:
+        raise AddendumError("you have already answered this record")
+    db.execute("INSERT INTO acknowledgements (record_id, user_id, kind, words_enc, at, ip, user_agent)"
+               " VALUES (?, ?, ?, ?, ?, ?, ?)",
+               [row["id"], user.id, kind,
+                vault.seal_text("acknowledgements", row["id"], "words_enc", words),
+                now_iso(), ip or "", (user_agent or "")[:300]])
+    records.touch(db, row["id"])
+    audit.record(db, user.id, f"record.{kind}", row["id"])

@@ -1,0 +1,128 @@
+"""Signed records as evidence: the evidence page, the PDF copy, addenda, the supervisee's
+acknowledgement, and the public seal key."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
+
+from sync import signatures
+
+from . import access, accounts, addenda, audit, evidence, records, session_form
+from .accounts import now_iso
+from .auth import vault
+from .db import get_db, transaction
+from .review import record_or_404
+
+bp = Blueprint("signed", __name__)
+
+
+def seal_key():
+    return current_app.extensions["seal_key"]
+
+
+def bundle(db, row: dict) -> dict:
+    """Everything shown about a record as evidence (for the evidence page and the PDF)."""
+    doc = records.head_doc(vault(), row)
+    came = evidence.arrivals(db, row["id"])
+    seal = evidence.get_seal(db, row["id"])
+    notes = addenda.list_for(db, vault(), row["id"])
+    ack = addenda.acknowledgement(db, vault(), row["id"])
+    people = accounts.names(db, [doc["supervisee"], doc["supervisor"]]
+                            + [a["pushed_by"] for a in came.values()])
+    return {
+        "record": {k: row[k] for k in ("id", "rev", "status", "content_hash")},
+        "doc": doc, "people": people,
+        "template": session_form.load(doc["template"], doc["template_version"]),
+        "valid": {s["id"] for s in signatures.valid_signatures(doc, row["content_hash"])},
+        "arrivals": came, "addenda": notes, "acknowledgement": ack,
+        "seal": ({"fingerprint": seal["key_fingerprint"], "sealed_at": seal["sealed_at"],
+                  "signature": seal["signature"], "payload": seal["payload"]} if seal else None),
+        "seal_holds": not evidence.seal_faults(db, vault(), seal_key(), seal) if seal else None,
+        "key_url": url_for("signed.public_key", _external=True),
+        "generated_at": now_iso(), "generated_for": current_user.name,
+    }
+
+
+@bp.get("/records/<record_id>/evidence")
+@login_required
+def evidence_page(record_id: str):
+    db = get_db()
+    row = record_or_404(db, record_id, access.can_view, "evidence.refused")
+    with transaction(db):
+        audit.record(db, current_user.id, "evidence.view", record_id)
+    trail = list(db.query("SELECT a.*, u.name AS user_name FROM audit a LEFT JOIN users u"
+                          " ON u.id = a.user_id WHERE a.record_id = ? ORDER BY a.id", [record_id]))
+    return render_template("evidence.html", row=row, trail=trail, key=seal_key(), **bundle(db, row))
+
+
+@bp.get("/records/<record_id>/pdf")
+@login_required
+def pdf_copy(record_id: str):
+    db = get_db()
+    row = record_or_404(db, record_id, access.can_view, "export.refused")
+    if row["status"] != "signed":
+        flash("Only a record signed by both people can be downloaded as a PDF.", "error")
+        return redirect(url_for("review.show", record_id=record_id), code=303)
+    from . import pdf
+    body = pdf.render(bundle(db, row))
+    with transaction(db):
+        audit.record(db, current_user.id, "record.exported", record_id, "pdf")
+    response = make_response(body)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="supervision-{row["session_date"]}-{record_id[:8]}.pdf"')
+    return response
+
+
+@bp.post("/records/<record_id>/addenda")
+@login_required
+def add_addendum(record_id: str):
+    db = get_db()
+    row = record_or_404(db, record_id, addenda.may_add, "addendum.refused")
+    try:
+        addendum = addenda.check({"id": str(uuid.uuid4()), "record": record_id,
+                                  "text": request.form.get("text"),
+                                  "reason": request.form.get("reason")})
+        with transaction(db):
+            addenda.add(db, vault(), current_user, row, addendum, device="web")
+        flash("Addendum added. The signed record is unchanged.", "info")
+    except addenda.AddendumError as exc:
+        flash(f"Addendum not added: {exc}.", "error")
+    return redirect(url_for("review.show", record_id=record_id) + "#addenda", code=303)
+
+
+@bp.post("/records/<record_id>/acknowledgement")
+@login_required
+def acknowledge(record_id: str):
+    db = get_db()
+    row = record_or_404(db, record_id, access.can_view, "acknowledgement.refused")
+    try:
+        with transaction(db):
+            addenda.acknowledge(db, vault(), current_user, row, request.form.get("kind", ""),
+                                request.form.get("words"), ip=request.remote_addr or "",
+                                user_agent=request.user_agent.string)
+        flash("Thank you: your answer is recorded with the record.", "info")
+    except addenda.AddendumError as exc:
+        flash(f"Not recorded: {exc}.", "error")
+    return redirect(url_for("review.show", record_id=record_id) + "#acknowledgement", code=303)
+
+
+@bp.get("/evidence/seal-key.pem")
+def public_key():
+    """The public half of the seal key, for anyone checking a record's seal."""
+    response = make_response(seal_key().public_pem())
+    response.headers["Content-Type"] = "application/x-pem-file"
+    response.headers["Content-Disposition"] = 'inline; filename="supervise-seal-key.pem"'
+    return response
