@@ -4,7 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 5000
 CHROMIUM := /usr/lib/chromium/chromium
-VENDOR := static/vendor/htmx.min.js static/vendor/idb.js static/vendor/signature_pad.js
+VENDOR := static/vendor/htmx.min.js static/vendor/idb.js static/vendor/signature_pad.js \
+	static/vendor/fonts/DejaVuSans.ttf static/vendor/fonts/DejaVuSans-Bold.ttf
 
 .PHONY: run test setup vendor browser lint bench clean
 
@@ -42,6 +43,14 @@ static/vendor/idb.js: node_modules/.package-lock.json
 static/vendor/signature_pad.js: node_modules/.package-lock.json
 	mkdir -p static/vendor
 	cp node_modules/signature_pad/dist/signature_pad.js $@
+
+static/vendor/fonts/DejaVuSans.ttf: node_modules/.package-lock.json
+	mkdir -p static/vendor/fonts
+	cp node_modules/dejavu-fonts-ttf/ttf/DejaVuSans.ttf $@
+
+static/vendor/fonts/DejaVuSans-Bold.ttf: node_modules/.package-lock.json
+	mkdir -p static/vendor/fonts
+	cp node_modules/dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf $@
 
 # Debian's Chromium for the browser tests (Playwright cannot download its own here).
 browser:

@@ -19,7 +19,7 @@ from flask_login import current_user, login_required
 
 from sync import signatures
 
-from . import access, accounts, addenda, audit, evidence, records, session_form
+from . import access, accounts, addenda, audit, evidence, pdf, records, session_form
 from .accounts import now_iso
 from .auth import vault
 from .db import get_db, transaction
@@ -75,7 +75,6 @@ def pdf_copy(record_id: str):
     if row["status"] != "signed":
         flash("Only a record signed by both people can be downloaded as a PDF.", "error")
         return redirect(url_for("review.show", record_id=record_id), code=303)
-    from . import pdf
     body = pdf.render(bundle(db, row))
     with transaction(db):
         audit.record(db, current_user.id, "record.exported", record_id, "pdf")

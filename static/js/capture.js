@@ -1,7 +1,8 @@
 // The capture view: one session record, autosaved (encrypted) as it is typed, signed by both.
 import { RecordForm } from "./form.js";
 import { SignatureBlock } from "./signing.js";
-import { draftVersion, loadDraft, saveDraft } from "./drafts.js";
+import { dismissOp, draftVersion, loadDraft, saveDraft } from "./drafts.js";
+import { loadEvidence, pendingAddenda, saveAddendum } from "./addenda.js";
 import { contentHash } from "./canonical.js";
 import { deviceId } from "./store.js";
 import { syncSoon } from "./sync-loop.js";
@@ -27,6 +28,11 @@ export class Capture {
     for (const [role, pad] of Object.entries(this.pads)) {
       pad.block.querySelector("[data-sign]").addEventListener("click", () => this.sign(role));
     }
+    this.addenda = root.querySelector("#addenda-panel");
+    this.addenda.querySelector("form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.addAddendum();
+    });
   }
 
   /** Someone unlocked the tablet: work for them. */
@@ -42,6 +48,8 @@ export class Capture {
     this.recordId = null;
     this.clearSignatureBoxes();
     this.showErrors([]);
+    this.prefillAddendum("", null);
+    this.addenda.hidden = true;
     this.session = null;
     this.pack = null;
   }
@@ -168,7 +176,58 @@ export class Capture {
     const locked = validRoles === 2;
     this.form.setLocked(locked);
     this.root.querySelector("#finish").textContent = locked ? "Done: back to records" : "Finish record";
+    this.root.querySelector("#locked-note").hidden = !locked;
+    await this.showAddenda(locked);
     return locked;
+  }
+
+  /** A locked record: the addenda (from the server, and waiting here) and a form for more. */
+  async showAddenda(locked) {
+    this.addenda.hidden = !locked;
+    if (!locked || !this.recordId) return;
+    const evidence = await loadEvidence(this.session, this.recordId);
+    const pending = await pendingAddenda(this.session, this.recordId);
+    const items = [
+      ...(evidence?.addenda ?? []).map((a) => [`${a.author_name}, ${new Date(a.written_at).toLocaleString()}`, a.reason, a.text, ""]),
+      ...pending.map((a) => [`You, ${new Date(a.written_at).toLocaleString()}`, a.reason, a.text,
+        a.state === "attention" ? `Not accepted: ${a.reason_refused}` : "Waiting to sync"]),
+    ];
+    this.addenda.querySelector("#addenda-list").replaceChildren(...items.map(([who, reason, text, state]) => {
+      const li = document.createElement("li");
+      li.append(Object.assign(document.createElement("p"), { className: "hint", textContent: `${who}${reason ? ` · reason: ${reason}` : ""}${state ? ` · ${state}` : ""}` }),
+        Object.assign(document.createElement("p"), { className: "prose", textContent: text }));
+      return li;
+    }));
+    this.addenda.querySelector("#addenda-none").hidden = items.length > 0;
+    const ack = evidence?.acknowledgement;
+    this.addenda.querySelector("#ack-state").textContent = ack
+      ? `${ack.name} ${ack.kind === "acknowledged" ? "acknowledged this record" : "recorded a disagreement"} on ${new Date(ack.at).toLocaleString()}.`
+      : "The supervisee has not acknowledged this record from their own login yet.";
+  }
+
+  /** Fill the addendum form (e.g. with edits the server refused because the record locked). */
+  prefillAddendum(text, fromOp) {
+    this.addenda.querySelector("#addendum-text").value = text;
+    this.addenda.querySelector("#addendum-reason").value = fromOp ? "Edits made on another device after signing" : "";
+    this.addendumFromOp = fromOp;
+    if (text) this.addenda.querySelector("#addendum-text").focus();
+  }
+
+  async addAddendum() {
+    const text = this.addenda.querySelector("#addendum-text").value;
+    const reason = this.addenda.querySelector("#addendum-reason").value;
+    const state = this.addenda.querySelector("#addendum-state");
+    try {
+      await saveAddendum(this.session, this.recordId, { text, reason });
+    } catch (error) {
+      state.textContent = error.message;
+      return;
+    }
+    if (this.addendumFromOp) await dismissOp(this.session, this.addendumFromOp);
+    this.prefillAddendum("", null);
+    state.textContent = "Addendum saved on this tablet. It syncs with the record.";
+    syncSoon();
+    await this.showAddenda(true);
   }
 
   problemsBeforeSigning() {

@@ -22,9 +22,10 @@ export async function saveDraft(session, doc, baseRev = null) {
   const entry = { id: doc.id, owner: session.user.id, ...envelope, updatedAt: now,
                   createdAt: existing?.createdAt ?? now, rev: baseRev };
   await drafts.put(entry);
-  // An op that has never been sent is superseded by this newer state of the record.
+  // An op that has never been sent is superseded by this newer state of the record
+  // (addenda are separate notes: they stay).
   for (const op of await outbox.index("record").getAll(doc.id)) {
-    if (!op.sent && op.state === "waiting") await outbox.delete(op.op);
+    if (!op.sent && op.state === "waiting" && op.type !== "addendum") await outbox.delete(op.op);
   }
   await outbox.put({ op: crypto.randomUUID(), owner: session.user.id, record: doc.id,
                      base_rev: entry.rev, ...envelope, sent: false, state: "waiting",
@@ -33,11 +34,11 @@ export async function saveDraft(session, doc, baseRev = null) {
   return entry;
 }
 
-/** Decrypt one of this user's drafts: {doc, rev, ct}, or null if it is not theirs or not there. */
+/** Decrypt one of this user's drafts: {doc, rev, ct, locked}, or null if it is not theirs or not there. */
 export async function loadDraft(session, id) {
   const entry = await (await db()).get("drafts", id);
   if (!entry || entry.owner !== session.user.id) return null;
-  return { doc: await open(session.key, id, entry), rev: entry.rev, ct: entry.ct };
+  return { doc: await open(session.key, id, entry), rev: entry.rev, ct: entry.ct, locked: !!entry.locked };
 }
 
 /** The stored envelope and base revision of a draft, without decrypting it. */

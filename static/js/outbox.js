@@ -42,15 +42,23 @@ async function applyResults(results) {
     const op = await outbox.get(result.op);
     if (!op) continue;
     const status = result.status === "duplicate" ? result.result : result.status;
+    const draft = await drafts.get(op.record);
     if (status === "rejected") {
-      await outbox.put({ ...op, state: "attention", reason: result.reason || "refused by the server" });
+      // Kept, with the reason, for the user to see (never dropped). A record locked
+      // elsewhere comes back signed: the draft takes it, and the op's edits can become an addendum.
+      await outbox.put({ ...op, state: "attention", reason: result.reason || "refused by the server",
+                         locked: !!result.locked });
+      if (result.locked && result.doc && draft) {
+        const { kid, iv, ct } = result.doc;
+        await drafts.put({ ...draft, kid, iv, ct, rev: result.rev, locked: true, updatedAt: new Date().toISOString() });
+      }
       refused++;
       continue;
     }
     accepted++;
     await outbox.delete(op.op);
-    const draft = await drafts.get(op.record);
-    const rest = await outbox.index("record").getAll(op.record);
+    if (op.type === "addendum") continue;  // it comes back with the record's evidence on pull
+    const rest = (await outbox.index("record").getAll(op.record)).filter((o) => o.type !== "addendum");
     if (status === "applied") {
       // The server holds exactly what was sent: later edits build on this revision.
       if (draft) await drafts.put({ ...draft, rev: result.rev, conflict: null });
@@ -87,8 +95,8 @@ async function pushRound(user, csrf, device) {
     response = await fetch("/sync/push", {
       method: "POST", credentials: "same-origin", cache: "no-store",
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
-      body: JSON.stringify({ device, ops: batch.map(({ op, record, base_rev, kid, iv, ct }) =>
-        ({ op, record, base_rev, kid, iv, ct })) }),
+      body: JSON.stringify({ device, ops: batch.map(({ op, record, base_rev, kid, iv, ct, type }) =>
+        ({ op, record, base_rev, kid, iv, ct, ...(type ? { type } : {}) })) }),
     });
   } catch {
     return { state: "offline" };
@@ -131,13 +139,16 @@ async function pullChanges(user) {
     const waiting = await tx.objectStore("outbox").index("record").count(item.record);
     const { kid, iv, ct } = item;
     const now = new Date().toISOString();
+    // A signed record is the same on every device: it replaces the draft (edits still
+    // waiting stay in their op and are offered as an addendum when the server refuses them).
+    const signed = item.locked ? { locked: true, evidence: item.evidence } : {};
     if (draft && draft.owner === user.id) {
-      if (!waiting && item.rev > (draft.rev ?? 0)) {
-        await drafts.put({ ...draft, kid, iv, ct, rev: item.rev, updatedAt: now });
+      if (item.locked || (!waiting && item.rev > (draft.rev ?? 0))) {
+        await drafts.put({ ...draft, kid, iv, ct, rev: item.rev, ...signed, updatedAt: now });
         taken++;
       }
     } else if (!draft && item.yours) {
-      await drafts.put({ id: item.record, owner: user.id, kid, iv, ct, rev: item.rev, createdAt: now, updatedAt: now });
+      await drafts.put({ id: item.record, owner: user.id, kid, iv, ct, rev: item.rev, ...signed, createdAt: now, updatedAt: now });
       taken++;
     }
   }

@@ -1,7 +1,9 @@
 // The tablet page: set up or unlock, list this person's session records, open one.
 import * as vault from "./vault.js";
 import { WrongPassphrase } from "./crypto.js";
-import { attentionOps, clearSynced, dismissOp, listDrafts, oldestUnsynced, saveDraft } from "./drafts.js";
+import { attentionOps, clearSynced, dismissOp, listDrafts, loadDraft, oldestUnsynced, saveDraft } from "./drafts.js";
+import { changesAsText } from "./addenda.js";
+import { open } from "./crypto.js";
 import { Capture } from "./capture.js";
 import * as loop from "./sync-loop.js";
 import { serverSession } from "./outbox.js";
@@ -97,13 +99,19 @@ async function route() {
   const s = vault.session();
   if (!s) return;
   const match = location.hash.match(/^#record=([0-9a-f-]{36})$/);
-  if (match && (await capture.open(match[1]))) return show("capture");
+  if (match && (await capture.open(match[1]))) {
+    if (prefill?.record === match[1]) capture.prefillAddendum(prefill.text, prefill.op);
+    prefill = null;
+    return show("capture");
+  }
   if (match) message("That session record is not on this tablet for you.");
   await renderDrafts();
   show("drafts");
 }
 // A message meant for the view we are going to (the hash change would clear it).
 let notice = null;
+// Refused edits to a record that locked elsewhere, on their way into the addendum form.
+let prefill = null;
 addEventListener("hashchange", () => {
   message(...(notice ?? [""]));
   notice = null;
@@ -129,7 +137,8 @@ async function renderDrafts() {
   $("#drafts-body").replaceChildren(...rows.map(({ entry, doc, sync }) => {
     const tr = document.createElement("tr");
     const signed = (doc?.signatures ?? []).length;
-    const cells = [doc ? names[doc.supervisee] ?? "Supervisee" : "Unreadable", doc?.session_date ?? "", (signed ? `${signed} signature(s)` : "Draft") + (entry.conflict ? " · conflicting edit kept for a reviewer" : ""), SYNC_WORDS[sync]];
+    const state = entry.locked ? "Signed by both · locked" : signed ? `${signed} signature(s)` : "Draft";
+    const cells = [doc ? names[doc.supervisee] ?? "Supervisee" : "Unreadable", doc?.session_date ?? "", state + (entry.conflict ? " · conflicting edit kept for a reviewer" : ""), SYNC_WORDS[sync]];
     for (const text of cells) tr.append(Object.assign(document.createElement("td"), { textContent: text }));
     tr.lastChild.dataset.sync = sync;
     const open = Object.assign(document.createElement("a"), { href: `#record=${entry.id}`, textContent: "Open", className: "button" });
@@ -147,6 +156,18 @@ async function renderDrafts() {
     const dismiss = Object.assign(document.createElement("button"), { type: "button", textContent: "Dismiss" });
     dismiss.addEventListener("click", async () => { await dismissOp(s, op.op); renderDrafts(); });
     li.append(openLink, " ", dismiss);
+    if (op.locked && op.type !== "addendum") {
+      // The record was signed and locked elsewhere: keep these edits as an addendum instead.
+      const keep = Object.assign(document.createElement("button"), { type: "button", className: "primary", textContent: "Keep my changes as an addendum" });
+      keep.addEventListener("click", async () => {
+        const mine = await open(s.key, op.record, op);
+        const signedDoc = (await loadDraft(s, op.record))?.doc ?? { fields: {}, lists: {} };
+        const text = changesAsText(mine, signedDoc, pack.templates[0]);
+        prefill = { record: op.record, op: op.op, text: text || "(no changed answers)" };
+        location.hash = `#record=${op.record}`;
+      });
+      li.append(" ", keep);
+    }
     return li;
   }));
 }
@@ -200,8 +221,11 @@ logout.addEventListener("submit", async (event) => {
 });
 
 loop.onReport(async (result) => {
+  const s = vault.session();
+  const refused = s && result.state === "ok" ? (await attentionOps(s)).length : 0;
   const words = {
-    syncing: "Syncing…", ok: "All changes synced.", offline: "Offline: changes wait on this tablet.",
+    syncing: "Syncing…", offline: "Offline: changes wait on this tablet.",
+    ok: refused ? `Synced, but ${refused} change(s) were not accepted: see “Needs attention”.` : "All changes synced.",
     login: "Log in to sync. Your drafts are safe on this tablet.", error: result.message,
   };
   $("#sync-status").textContent = words[result.state] ?? "";

@@ -1,0 +1,255 @@
+"""A session record as a PDF copy: every answer, the signatures drawn again from their
+strokes, addenda, the supervisee's acknowledgement, and the seal with how to verify it.
+
+`render(evidence)` is a pure function of the evidence bundle (see `signed.bundle`). Text is
+set in DejaVu Sans (`make vendor` copies it into static/vendor/fonts), so any script it
+covers prints as written. A character the font has no glyph for (most emoji, CJK) is
+printed as its code point, e.g. [U+1F44D], rather than as an invisible blank.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import unicodedata2 as unicodedata
+from fpdf import FPDF
+
+FONTS_DIR = Path(__file__).resolve().parent.parent / "static" / "vendor" / "fonts"
+STATUSES = {"draft": "Draft", "signing": "Awaiting a signature", "signed": "Signed by both and locked"}
+INK, MUTED, RULE = (16, 42, 67), (98, 110, 124), (200, 206, 214)
+LINE = 5  # mm per line of body text
+BOX_W, BOX_H = 66, 22  # mm, the frame a signature is drawn into
+
+
+class _Pdf(FPDF):
+    def __init__(self, record_id: str, fonts_dir: Path):
+        super().__init__(format="A4")
+        self.record_id = record_id
+        self.add_font("dejavu", "", str(fonts_dir / "DejaVuSans.ttf"))
+        self.add_font("dejavu", "B", str(fonts_dir / "DejaVuSans-Bold.ttf"))
+        # Bold text falls back to the regular face for the few glyphs only it has.
+        self.add_font("dejavu-regular", "", str(fonts_dir / "DejaVuSans.ttf"))
+        self.set_fallback_fonts(["dejavu-regular"], exact_match=False)
+        self.glyphs = set(self.fonts["dejavu"].cmap)
+        self.set_margins(18, 16, 18)
+        self.set_auto_page_break(True, margin=18)
+
+    def footer(self):
+        self.set_y(-12)
+        self.style(8, MUTED)
+        self.cell(0, 5, self.safe(f"Supervise · record {self.record_id} · page {self.page_no()} of {{nb}}"
+                                  " · confidential"), align="C")
+
+    def style(self, size: float = 10, color=(0, 0, 0), bold: bool = False):
+        self.set_font("dejavu", "B" if bold else "", size)
+        self.set_text_color(*color)
+
+    def safe(self, text) -> str:
+        """NFC text (as the content hash has it) with each glyph the font lacks written out."""
+        out = []
+        for ch in unicodedata.normalize("NFC", str(text)).replace("\r\n", "\n"):
+            if ch == "\n" or ord(ch) in self.glyphs:
+                out.append(ch)
+            elif unicodedata.category(ch) == "Cc":
+                out.append(" ")
+            else:
+                out.append(f"[U+{ord(ch):04X}]")
+        return "".join(out)
+
+    def para(self, text, size: float = 10, color=(0, 0, 0), bold: bool = False, indent: float = 0):
+        self.style(size, color, bold)
+        self.set_x(self.l_margin + indent)
+        self.multi_cell(0, LINE * size / 10, self.safe(text), align="L", new_x="LMARGIN", new_y="NEXT")
+
+    def heading(self, text: str):
+        if self.will_page_break(24):
+            self.add_page()
+        self.ln(3)
+        self.para(text, 13, INK, bold=True)
+        y = self.get_y() + 0.5
+        self.set_draw_color(*RULE)
+        self.set_line_width(0.3)
+        self.line(self.l_margin, y, self.w - self.r_margin, y)
+        self.ln(2.5)
+
+    def answer(self, label: str, text: str | None, indent: float = 0):
+        """A label and its answer; None prints "Not recorded" in grey."""
+        if self.will_page_break(2 * LINE):
+            self.add_page()
+        self.para(label, 9, INK, bold=True, indent=indent)
+        self.para("Not recorded" if text is None else text, color=MUTED if text is None else (0, 0, 0),
+                  indent=indent)
+        self.ln(1.5)
+
+    def strokes(self, sig: dict, x: float, y: float):
+        """The signature drawn again from its strokes, scaled to fit the box at (x, y)."""
+        self.set_draw_color(*RULE)
+        self.set_line_width(0.2)
+        self.rect(x, y, BOX_W, BOX_H)
+        width, height = max(float(sig.get("width") or 600), 1), max(float(sig.get("height") or 200), 1)
+        scale = min((BOX_W - 2) / width, (BOX_H - 2) / height)
+        x0, y0 = x + (BOX_W - width * scale) / 2, y + (BOX_H - height * scale) / 2
+        self.set_draw_color(*INK)
+        self.set_fill_color(*INK)
+        self.set_line_width(0.45)
+        for stroke in sig.get("strokes") or []:
+            points = [(x0 + p[0] * scale, y0 + p[1] * scale) for p in (stroke.get("points") or [])
+                      if isinstance(p, list | tuple) and len(p) >= 2]
+            if len(points) == 1:
+                self.ellipse(points[0][0] - 0.3, points[0][1] - 0.3, 0.6, 0.6, style="F")
+            elif points:
+                self.polyline(points)
+
+
+def answer_text(field: dict, value) -> str | None:
+    """An answer as the record page shows it; None when nothing was recorded."""
+    if value is None or value == "":
+        return None
+    if field["type"] == "yesno":
+        return "Yes" if value else "No"
+    if field["type"] == "choice":
+        return next((o["label"] for o in field.get("options", []) if o["id"] == value), str(value))
+    return str(value)
+
+
+def render(evidence: dict, fonts_dir: Path | str = FONTS_DIR) -> bytes:
+    """The PDF copy of a record, as bytes."""
+    record, doc, template = evidence["record"], evidence["doc"], evidence["template"]
+    people = evidence.get("people") or {}
+    supervisee = people.get(doc.get("supervisee"), "unknown")
+    pdf = _Pdf(record["id"], Path(fonts_dir))
+    title = f"{template['title']}: {supervisee}, {doc.get('session_date') or 'no date'}"
+    pdf.set_title(unicodedata.normalize("NFC", title))
+    pdf.set_author("Supervise")
+    pdf.set_creator("Supervise")
+    pdf.add_page()
+    pdf.para(title, 16, INK, bold=True)
+    pdf.para(f"Copy made {evidence.get('generated_at', '')} for {evidence.get('generated_for', '')}."
+             " Confidential: a staff supervision record.", 8.5, MUTED)
+    pdf.ln(2)
+
+    _facts(pdf, evidence, people)
+    for section in template["sections"]:
+        pdf.heading(section["title"])
+        for field in section.get("fields", []):
+            pdf.answer(field["label"], answer_text(field, (doc.get("fields") or {}).get(field["id"])))
+        for lst in section.get("lists", []):
+            _list(pdf, lst, (doc.get("lists") or {}).get(lst["id"]) or [])
+    _signatures(pdf, evidence, people)
+    _addenda(pdf, evidence.get("addenda") or [])
+    _acknowledgement(pdf, evidence.get("acknowledgement"))
+    _seal(pdf, evidence)
+    return bytes(pdf.output())
+
+
+def _facts(pdf: _Pdf, evidence: dict, people: dict):
+    doc, record, template = evidence["doc"], evidence["record"], evidence["template"]
+    kinds = {k["id"]: k["label"] for k in template.get("kinds", [])}
+    minutes = doc.get("duration_minutes")
+    facts = [("Supervisee", people.get(doc.get("supervisee"), "unknown")),
+             ("Supervisor", people.get(doc.get("supervisor"), "unknown")),
+             ("Date", doc.get("session_date") or "—"), ("Start", doc.get("start_time") or "—"),
+             ("Length", f"{minutes} minutes" if minutes else "—"),
+             ("Kind", kinds.get(doc.get("kind"), doc.get("kind") or "—")),
+             ("Status", STATUSES.get(record["status"], record["status"])),
+             ("Revision", str(record["rev"])), ("Content hash (SHA-256)", record["content_hash"])]
+    for label, value in facts:
+        pdf.style(9, INK, bold=True)
+        pdf.cell(45, LINE, pdf.safe(label))
+        pdf.style(10)
+        pdf.multi_cell(0, LINE, pdf.safe(value), align="L", new_x="LMARGIN", new_y="NEXT")
+
+
+def _list(pdf: _Pdf, lst: dict, items: list):
+    if not items:
+        pdf.para(f"No {lst['label'].lower()} recorded.", color=MUTED)
+        pdf.ln(1.5)
+        return
+    for n, item in enumerate(items, 1):
+        if pdf.will_page_break(4 * LINE):
+            pdf.add_page()
+        pdf.para(f"{lst['label']} {n}", 10.5, INK, bold=True)
+        for field in lst["fields"]:
+            pdf.answer(field["label"], answer_text(field, item.get(field["id"])), indent=4)
+
+
+def _signatures(pdf: _Pdf, evidence: dict, people: dict):
+    pdf.heading("Signatures")
+    sigs = evidence["doc"].get("signatures") or []
+    if not sigs:
+        pdf.para("Not signed yet.", color=MUTED)
+    valid, arrivals = evidence.get("valid") or set(), evidence.get("arrivals") or {}
+    for sig in sigs:
+        if pdf.will_page_break(BOX_H + 24):
+            pdf.add_page()
+        top, page = pdf.get_y(), pdf.page
+        pdf.strokes(sig, pdf.l_margin, top)
+        pdf.set_left_margin(pdf.l_margin + BOX_W + 5)
+        pdf.set_xy(pdf.l_margin, top)
+        role = str(sig.get("role") or "signer").capitalize()
+        typed = f" (typed name: “{sig['name']}”)" if sig.get("name") else ""
+        pdf.para(f"{role}: {people.get(sig.get('signer'), 'unknown')}{typed}", bold=True)
+        pdf.para(f"“{sig.get('statement', '')}”", 9)
+        device, at = sig.get("device") or "unknown", sig.get("signed_at") or "unknown time"
+        pdf.para(f"Signed on device {device} at {at} (the device's clock)", 8.5, MUTED)
+        came = arrivals.get(sig.get("id"))
+        pdf.para(f"Reached the server {came.get('server_time')} from {came.get('ip') or 'an unknown address'}"
+                 f"; {came.get('user_agent') or 'no user agent'}" if came
+                 else "Its arrival at the server was not recorded.", 8.5, MUTED)
+        if sig.get("id") in valid:
+            pdf.para("Valid: signs the record as it stands.", 8.5, INK)
+        else:
+            pdf.para("Stale: the record changed after this signature.", 8.5, (160, 40, 20), bold=True)
+        pdf.set_left_margin(pdf.l_margin - BOX_W - 5)
+        pdf.set_xy(pdf.l_margin, (max(pdf.get_y(), top + BOX_H) if pdf.page == page else pdf.get_y()) + 4)
+
+
+def _addenda(pdf: _Pdf, addenda: list):
+    pdf.heading("Addenda")
+    if not addenda:
+        pdf.para("No addenda.", color=MUTED)
+    for note in addenda:
+        pdf.para(f"Addendum by {note.get('author_name', 'unknown')}", bold=True)
+        pdf.para(f"Written {note.get('written_at')}, received by the server {note.get('received_at')}",
+                 8.5, MUTED)
+        if note.get("reason"):
+            pdf.para(f"Reason: {note['reason']}", 9)
+        pdf.para(note.get("text", ""))
+        pdf.ln(2)
+
+
+def _acknowledgement(pdf: _Pdf, ack: dict | None):
+    pdf.heading("Supervisee's acknowledgement")
+    if ack is None:
+        pdf.para("Not yet acknowledged by the supervisee.", color=MUTED)
+        return
+    did = "acknowledged the record" if ack["kind"] == "acknowledged" else "recorded a disagreement"
+    pdf.para(f"{ack.get('name', 'The supervisee')} {did} on {ack.get('at')}, from their own login.")
+    if ack.get("text"):
+        pdf.ln(1)
+        pdf.para(f"In their words: “{ack['text']}”", indent=4)
+
+
+def _seal(pdf: _Pdf, evidence: dict):
+    pdf.heading("Seal")
+    seal = evidence.get("seal")
+    if seal is None:
+        pdf.para("This record is not sealed: it is sealed by the server when both people have signed it.",
+                 color=MUTED)
+        return
+    pdf.answer("Sealed at", seal["sealed_at"])
+    pdf.answer("Server key fingerprint (SHA-256)", seal["fingerprint"])
+    pdf.answer("Seal signature (Ed25519, base64)", seal["signature"])
+    if evidence.get("seal_holds") is not None:
+        pdf.para("When this copy was made the seal " + ("held against the record as stored." if
+                 evidence["seal_holds"] else "did NOT match the record as stored."), 9, INK, bold=True)
+    pdf.heading("How to verify this record")
+    pdf.para("The seal is an Ed25519 signature made by the organisation's server key over the payload"
+             " below (its UTF-8 bytes; line breaks here only wrap it to the page). The payload names the"
+             " record, its revision, the content hash, the hash of each signature and the time of sealing."
+             f" Download the public key from {evidence.get('key_url', '')} and check that its SHA-256"
+             f" fingerprint is {seal['fingerprint']}, then verify the signature over the payload with it."
+             " An administrator can run “flask --app app verify” on the server to check every seal and"
+             " the audit chain.")
+    pdf.ln(1)
+    pdf.answer("Payload", seal["payload"])
