@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as settings
 from .crypto import Vault, parse_master_key
@@ -33,6 +34,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["vault"] = Vault(key)
     app.extensions["seal_key"] = SealKey.load_or_create(Path(app.config["DATA_DIR"]) / "seal-key.pem")
 
+    if proxies := app.config.get("PROXIES"):
+        # Behind a reverse proxy: take the client's address (signature evidence) and scheme.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     csrf.init_app(app)
     htmx.init_app(app)
 

@@ -36,6 +36,8 @@ def read_environment() -> dict:
         env["MASTER_KEY"] = value
     if os.environ.get("SUPERVISE_SECURE_COOKIES") == "1":
         env["SESSION_COOKIE_SECURE"] = True
+    if value := os.environ.get("SUPERVISE_PROXIES"):
+        env["PROXIES"] = int(value)
     return env
 
 
