@@ -11,7 +11,7 @@ from flask_wtf.csrf import generate_csrf
 from . import accounts, audit, records, session_form
 from .auth import vault
 from .crypto import b64
-from .db import get_db
+from .db import get_db, transaction
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -31,7 +31,8 @@ def keys():
     """The user's draft key, to be wrapped under the device passphrase on the tablet."""
     db = get_db()
     kid, key = accounts.draft_key(db, vault(), current_user.id)
-    audit.record(db, current_user.id, "key.fetched", detail=kid)
+    with transaction(db):
+        audit.record(db, current_user.id, "key.fetched", detail=kid)
     response = jsonify({"kid": kid, "key": b64(key)})
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -64,6 +65,8 @@ def pack():
                     "probation_end": p["probation_end"], "next_due": next_due(db, p, rules)}
                    for p in people]
     template = session_form.current()
+    with transaction(db):
+        audit.record(db, current_user.id, "pack.fetched", detail=f"{len(people)} supervisee(s)")
     response = jsonify({
         "user": current_user.public(),
         "supervisees": supervisees,

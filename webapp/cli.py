@@ -9,7 +9,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from . import accounts
+from . import accounts, audit
 from .db import get_db, transaction
 
 DEMO_PASSWORD = "demo-supervise-2026"
@@ -48,6 +48,7 @@ def seed_demo(db, vault) -> bool:
             if supervisor:
                 accounts.pair(db, ids[supervisor], ids[email],
                               (today - dt.timedelta(days=30)).isoformat())
+        audit.record(db, None, "demo.seeded", detail=f"{len(ids)} accounts")
     return True
 
 
@@ -93,6 +94,7 @@ def create_user_command(email, name, roles, supervisor_email, probation_end, pas
                 if supervisor is None:
                     raise ValueError(f"no account for {supervisor_email}")
                 accounts.pair(db, supervisor["id"], user.id)
+            audit.record(db, None, "user.created", detail=f"{user.id} {','.join(sorted(user.roles))}")
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Created {user.email} ({', '.join(sorted(user.roles))}).")

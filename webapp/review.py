@@ -48,6 +48,9 @@ def index():
                            args.get("status", ""), args.get("concern") == "1")
     people = {r["supervisee_id"]: r["supervisee_name"]
               for r in visible_records(db, current_user)}
+    with transaction(db):
+        filters = " ".join(f"{k}={args[k]}" for k in ("supervisee", "status", "concern") if args.get(k))
+        audit.record(db, current_user.id, "records.listed", detail=f"{len(rows)} shown {filters}".strip())
     return page_or_fragment("records.html", "_records_table.html", rows=rows,
                             people=sorted(people.items(), key=lambda p: p[1]),
                             statuses=STATUSES, args=args)

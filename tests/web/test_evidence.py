@@ -211,3 +211,46 @@ def test_the_evidence_page_shows_signers_seal_and_audit_trail(as_user, locked, d
     assert as_user("kim.supervisor@demo.test").get(f"/records/{locked['id']}/evidence").status_code == 404
     refused = list(db.query("SELECT * FROM audit WHERE action = 'evidence.refused'"))
     assert [r["record_id"] for r in refused] == [locked["id"]]
+
+
+# The PDF copy
+
+def test_both_parties_download_their_copy_and_each_download_is_audited(as_user, locked, db):
+    for email in ("alex.staff@demo.test", "sam.supervisor@demo.test"):
+        response = as_user(email).get(f"/records/{locked['id']}/pdf")
+        assert response.status_code == 200 and response.mimetype == "application/pdf"
+        assert response.data.startswith(b"%PDF-") and "attachment" in response.headers["Content-Disposition"]
+    exports = list(db.query("SELECT user_id FROM audit WHERE action = 'record.exported' AND record_id = ?",
+                            [locked["id"]]))
+    assert len(exports) == 2
+
+
+def test_a_pdf_of_a_record_one_may_not_see_is_refused_and_audited(as_user, locked, db):
+    response = as_user("kim.supervisor@demo.test").get(f"/records/{locked['id']}/pdf")
+    assert response.status_code == 404 and b"%PDF" not in response.data
+    assert [r["record_id"] for r in db.query("SELECT record_id FROM audit WHERE action = 'export.refused'")] \
+        == [locked["id"]]
+
+
+def test_an_unsigned_record_has_no_pdf_copy(as_user, sam, draft, db):
+    sam.push_doc(draft)
+    browser = as_user("sam.supervisor@demo.test")
+    response = browser.get(f"/records/{draft['id']}/pdf")
+    assert response.status_code == 303
+    assert "Only a record signed by both" in browser.get(f"/records/{draft['id']}").get_data(as_text=True)
+
+
+# Every write, view, export and refused access is audited
+
+def test_reads_exports_and_refusals_are_all_in_the_audit_log(as_user, sam, locked, db):
+    sam.pull()
+    leader = as_user("leader@demo.test")
+    leader.get("/records?status=signed")
+    leader.get(f"/records/{locked['id']}")
+    leader.get("/api/pack")
+    as_user("kim.supervisor@demo.test").get(f"/records/{locked['id']}")
+    actions = {r["action"] for r in db.query("SELECT action FROM audit")}
+    assert {"push.applied", "record.sealed", "records.pulled", "records.listed", "view",
+            "pack.fetched", "key.fetched", "view.refused", "login"} <= actions
+    listed = next(db.query("SELECT detail FROM audit WHERE action = 'records.listed'"))["detail"]
+    assert "status=signed" in listed
