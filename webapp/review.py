@@ -25,9 +25,10 @@ def page_or_fragment(page: str, fragment: str, **context):
 
 def visible_records(db, user, supervisee: str = "", status: str = "", concern: bool = False):
     where, params = access.visible_clause(user, "r")
-    sql = (f"SELECT r.*, pe.name AS supervisee_name, sv.name AS supervisor_name FROM records r"
-           f" JOIN users pe ON pe.id = r.supervisee_id JOIN users sv ON sv.id = r.supervisor_id"
-           f" WHERE {where}")
+    sql = (f"SELECT r.*, pe.name AS supervisee_name, sv.name AS supervisor_name, ack.kind AS answer"
+           f" FROM records r JOIN users pe ON pe.id = r.supervisee_id"
+           f" JOIN users sv ON sv.id = r.supervisor_id"
+           f" LEFT JOIN acknowledgements ack ON ack.record_id = r.id WHERE {where}")
     if supervisee:
         sql += " AND r.supervisee_id = ?"
         params.append(supervisee)

@@ -169,6 +169,7 @@ def test_an_addendum_on_the_desktop_is_shown_with_the_record(as_user, locked):
 # The supervisee's acknowledgement
 
 def test_the_supervisee_acknowledges_from_their_own_login(as_user, locked, db):
+    assert "not yet acknowledged" in as_user("dsl@demo.test").get("/records").get_data(as_text=True)
     alex = as_user("alex.staff@demo.test")
     home = alex.get("/").get_data(as_text=True)
     assert "Records awaiting your acknowledgement" in home and locked["id"] in home
@@ -189,8 +190,10 @@ def test_a_disagreement_needs_words_and_is_shown(as_user, locked, db):
     assert counts(db)["acknowledgements"] == 0
     alex.post_form(f"/records/{locked['id']}/acknowledgement",
                    {"kind": "disagreed", "words": "The workload section leaves out the cover I did."})
-    page = as_user("leader@demo.test").get(f"/records/{locked['id']}").get_data(as_text=True)
+    leader = as_user("leader@demo.test")
+    page = leader.get(f"/records/{locked['id']}").get_data(as_text=True)
     assert "recorded a disagreement" in page and "leaves out the cover I did" in page
+    assert "supervisee disagrees" in leader.get("/records").get_data(as_text=True)
 
 
 def test_only_the_supervisee_can_acknowledge(as_user, locked, db):
