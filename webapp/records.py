@@ -42,18 +42,19 @@ def revision_doc(db, vault, record_id: str, rev: int) -> dict | None:
 
 
 def _next_seq(db) -> int:
-    db.execute("UPDATE counters SET value = value + 1 WHERE name = 'record_seq'")
-    return next(db.query("SELECT value FROM counters WHERE name = 'record_seq'"))["value"]
+    rows = db.execute("UPDATE counters SET value = value + 1 WHERE name = 'record_seq'"
+                      " RETURNING value").fetchall()
+    return rows[0][0]
 
 
-def _store_revision(db, vault, doc: dict, digest: str, *, rev, base_rev, author,
-                    device, op) -> None:
+def _store_revision(db, vault, doc: dict, digest: str, plaintext: bytes, *, rev, base_rev,
+                    author, device, op) -> None:
     key = revision_key({"record_id": doc["id"], "device": device, "op": op})
     db.execute(
         "INSERT INTO revisions (record_id, rev, base_rev, content_hash, doc_enc,"
         " author_id, device, op, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [doc["id"], rev, base_rev, digest,
-         vault.seal("revisions", key, "doc_enc", _encode(doc)), author, device, op, now_iso()])
+         vault.seal("revisions", key, "doc_enc", plaintext), author, device, op, now_iso()])
 
 
 def _concern(doc: dict) -> int:
@@ -66,11 +67,12 @@ def save_head(db, vault, doc: dict, *, base_rev, author: str, device: str, op: s
     rev = 1 if row is None else row["rev"] + 1
     now = now_iso()
     digest = content_hash(doc)
+    plaintext = _encode(doc)
     values = {
         "session_date": doc.get("session_date"), "kind": doc["kind"],
         "status": signatures.status(doc, digest), "rev": rev, "seq": _next_seq(db),
         "content_hash": digest,
-        "content_enc": vault.seal("records", doc["id"], "content_enc", _encode(doc)),
+        "content_enc": vault.seal("records", doc["id"], "content_enc", plaintext),
         "safeguarding_concern": _concern(doc), "updated_at": now,
     }
     if row is None:
@@ -85,7 +87,7 @@ def save_head(db, vault, doc: dict, *, base_rev, author: str, device: str, op: s
     else:
         sets = ", ".join(f"{k} = :{k}" for k in values)
         db.execute(f"UPDATE records SET {sets} WHERE id = :id", {**values, "id": doc["id"]})
-    _store_revision(db, vault, doc, digest, rev=rev, base_rev=base_rev, author=author,
+    _store_revision(db, vault, doc, digest, plaintext, rev=rev, base_rev=base_rev, author=author,
                     device=device, op=op)
     _project_actions(db, vault, doc)
     return rev
