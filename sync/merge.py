@@ -131,11 +131,16 @@ def merge(base: dict | None, head: dict | None, incoming: dict, *, author: dict)
         if other is not None and other.get("id") != record_id:
             raise MergeError(f"The {what} revision belongs to another record.")
     head_state = state_of(head) if head is not None else State(record_id=record_id)
-    base_state = state_of(base) if base is not None else None
+    # A fast-forward (edited from the head itself) reads the document once.
+    base_state = None if base is None else head_state if base is head else state_of(base)
     contribution = _contribution(base, base_state, incoming, author)
     conflicts: list = []
-    state, grew = _join(head_state, contribution, base_state, conflicts)
-    delete_conflicts(head_state, contribution, state, incoming, author, conflicts)
+    if head is None and base is None:
+        # A new record: joined into nothing, the contribution is the state and loses nothing.
+        state, grew = contribution, True
+    else:
+        state, grew = _join(head_state, contribution, base_state, conflicts)
+        delete_conflicts(head_state, contribution, state, incoming, author, conflicts)
     # A server revision reads back exactly, so an unchanged state renders the same head.
     changed = head is None or grew or not isinstance((head.get("meta") or {}).get("merge"), dict)
     doc = render(state) if changed else head
