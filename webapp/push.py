@@ -157,8 +157,10 @@ def _merge(db, vault, user, device, op, doc, head_row) -> dict:
     head_rev = head_row["rev"] if head_row else None
     if base_rev is not None and (head_rev is None or base_rev > head_rev):
         raise Refused(f"revision {base_rev} of this record does not exist", head_rev)
-    base = records.revision_doc(db, vault, op["record"], base_rev) if base_rev else None
     head = records.head_doc(vault, head_row) if head_row else None
+    # The head's revision holds the head's document: a fast-forward reads it once.
+    base = head if base_rev and base_rev == head_rev else \
+        records.revision_doc(db, vault, op["record"], base_rev) if base_rev else None
     author = {"user": user.id, "device": device, "op": op["op"]}
     decision = engine.decide(base, head, doc, author)
     if decision.invalid:
