@@ -66,9 +66,9 @@ any duplicates, give the same head. The rules, exactly:
     real conflict). When the head's value loses to the same person on the same device,
     nothing is recorded: the head value is already in a stored revision.
 12. Status: ``rejected`` (locked, or the input is unusable: :class:`MergeError`),
-    ``conflict`` (at least one conflict that is not ``superseded``), ``applied`` (no head
-    yet, or the merged content equals the incoming content: a fast-forward, or nothing new
-    on the server), else ``merged``.
+    ``conflict`` (at least one conflict that is not ``superseded``), ``applied`` (the merged
+    content equals the incoming content: a new record, a fast-forward, or nothing new on the
+    server), else ``merged``.
 """
 
 from __future__ import annotations

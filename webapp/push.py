@@ -92,12 +92,8 @@ def _open(db, vault, user, op: dict, max_bytes: int) -> dict:
     return doc
 
 
-def _check(doc: dict) -> list[str]:
+def _check(doc: dict, digest: str) -> list[str]:
     template = session_form.current()
-    try:
-        digest = content_hash(doc)
-    except CanonicalError as exc:
-        return [str(exc)]
     complete = bool(signatures.valid_signatures(doc, digest))
     errors = session_form.validate(doc, template, complete=complete)
     if doc.get("supervisor") == doc.get("supervisee"):
@@ -132,10 +128,14 @@ def apply_op(db, vault, user, device: str, op: dict, config) -> dict:
         if refusal := access.write_refusal(db, user, doc, head_row):
             audit.record(db, user.id, "push.refused", op["record"], "out of scope")
             return _rejected(op, refusal)
-        if errors := _check(doc):
+        try:
+            digest = content_hash(doc)
+        except CanonicalError as exc:
+            return _rejected(op, str(exc))
+        if errors := _check(doc, digest):
             return _rejected(op, "; ".join(errors[:8]))
         try:
-            result = _merge(db, vault, user, device, op, doc, head_row)
+            result = _merge(db, vault, user, device, op, doc, head_row, digest)
         except Refused as refusal:
             return _rejected(op, str(refusal), refusal.rev)
         stored = {k: v for k, v in result.items() if k != "doc"}
@@ -147,7 +147,7 @@ def apply_op(db, vault, user, device: str, op: dict, config) -> dict:
         return result
 
 
-def _merge(db, vault, user, device, op, doc, head_row) -> dict:
+def _merge(db, vault, user, device, op, doc, head_row, digest: str) -> dict:
     """Three-way merge of the op into the head (sync.engine), stored as one revision.
 
     Raises Refused when nothing may be stored; a record locked by both signatures is an
@@ -170,8 +170,10 @@ def _merge(db, vault, user, device, op, doc, head_row) -> dict:
         if errors := session_form.validate(decision.doc, session_form.current(), complete=False):
             raise Refused("merged with the other edits, the record would not fit the template: "
                           + "; ".join(errors[:3]), head_rev)
+        # "applied": the merged content is the incoming content, whose hash is known.
         rev = records.save_head(db, vault, decision.doc, base_rev=base_rev, author=user.id,
-                                device=device, op=op["op"])
+                                device=device, op=op["op"],
+                                digest=digest if decision.status == "applied" else None)
     if decision.conflicts:
         conflicts.store(db, vault, op["record"], rev, decision.conflicts, device=device, op=op["op"])
     result = engine.result_of(op["op"], decision, rev)

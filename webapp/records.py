@@ -61,12 +61,15 @@ def _concern(doc: dict) -> int:
     return int(doc.get("fields", {}).get("safeguarding_concern") is True)
 
 
-def save_head(db, vault, doc: dict, *, base_rev, author: str, device: str, op: str) -> int:
-    """Store `doc` as the new head of its record (creating the record); returns its rev."""
+def save_head(db, vault, doc: dict, *, base_rev, author: str, device: str, op: str,
+              digest: str | None = None) -> int:
+    """Store `doc` as the new head of its record (creating the record); returns its rev.
+
+    `digest` is the content hash of `doc`, when the caller has it already."""
     row = get_row(db, doc["id"])
     rev = 1 if row is None else row["rev"] + 1
     now = now_iso()
-    digest = content_hash(doc)
+    digest = digest or content_hash(doc)
     plaintext = _encode(doc)
     values = {
         "session_date": doc.get("session_date"), "kind": doc["kind"],

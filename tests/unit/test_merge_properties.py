@@ -373,8 +373,10 @@ def test_the_shortcuts_give_what_the_general_path_gives(world):
     sim = simulate(world)
     for device, op_id, _, doc, author in sim.ops.values():
         author = {**author, "device": device, "op": op_id}
-        assert canonical_json(merge(None, None, doc, author=author).doc) \
-            == canonical_json(_general_new_record(doc, author))
+        new = merge(None, None, doc, author=author)
+        assert canonical_json(new.doc) == canonical_json(_general_new_record(doc, author))
+        # "applied" means the incoming content was taken as it is (the server reuses its hash).
+        assert new.status == "applied" and content_hash(new.doc) == content_hash(doc)
         for rev in sim.store.revisions.values():
             shared = merge(rev, rev, doc, author=author)
             apart = merge(copy.deepcopy(rev), rev, doc, author=author)
