@@ -23,10 +23,10 @@ def push_ops():
     except push.BatchError as exc:
         return {"error": str(exc)}, 400
     db = get_db()
+    user = current_user._get_current_object()  # not the proxy: it is read many times per op
     with transaction(db):
-        push.touch_device(db, current_user, device)
-    results = [push.apply_op(db, vault(), current_user, device, op, current_app.config)
-               for op in ops]
+        push.touch_device(db, user, device)
+    results = [push.apply_op(db, vault(), user, device, op, current_app.config) for op in ops]
     response = jsonify({"results": results})
     response.headers["Cache-Control"] = "no-store"
     return response
