@@ -163,3 +163,14 @@ def m0002_conflicts(db):
 def m0003_revisions_are_all_accepted(db):
     # Conflicting edits live in `conflicts` now: every stored revision is an accepted one.
     db.execute("ALTER TABLE revisions DROP COLUMN accepted")
+
+
+@migrations(name="0004_head_document_kept_once")
+def m0004_head_document_kept_once(db):
+    # The head's document is its revision's document: keep it there only (docs/decisions.md).
+    missing = next(db.query(
+        "SELECT count(*) AS n FROM records LEFT JOIN revisions ON revisions.record_id = records.id"
+        " AND revisions.rev = records.rev WHERE revisions.id IS NULL"))["n"]
+    if missing:
+        raise RuntimeError(f"{missing} records have no stored head revision; not migrating")
+    db.execute("ALTER TABLE records DROP COLUMN content_enc")

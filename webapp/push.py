@@ -199,9 +199,9 @@ def pull(db, vault, user, since: str | None) -> dict:
     kid, key = draft_key(db, vault, user.id)
     where, params = access.visible_clause(user)
     out, latest = [], cursor
-    for row in db.query(f"SELECT * FROM records WHERE seq > ? AND {where} ORDER BY seq",
+    for row in db.query(f"{records.HEAD_SELECT} WHERE seq > ? AND {where} ORDER BY seq",
                         [cursor, *params]):
-        plaintext = vault.open("records", row["id"], "content_enc", row["content_enc"])
+        plaintext = records.head_plaintext(vault, row)
         # "yours": this user conducts it and it is not signed yet, so a tablet keeps it as a
         # draft to go on with; other records are for reading only.
         yours = row["supervisor_id"] == user.id and row["status"] != "signed"

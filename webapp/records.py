@@ -2,6 +2,8 @@
 
 Owns the tables `records`, `revisions`, `actions` and the `record_seq` counter. Record
 documents are stored encrypted under the master key; only what must be queried is clear.
+Each revision's document is stored once, in `revisions`; a record's head is the revision
+named by `records.rev` (read rows with `HEAD_SELECT`).
 """
 
 from __future__ import annotations
@@ -13,9 +15,14 @@ from sync.canonical import content_hash
 
 from .accounts import now_iso
 
+# A record row with its head revision's stored document (the head is kept once, there).
+HEAD_SELECT = ("SELECT records.*, revisions.doc_enc, revisions.device AS head_device,"
+               " revisions.op AS head_op FROM records JOIN revisions"
+               " ON revisions.record_id = records.id AND revisions.rev = records.rev")
+
 
 def get_row(db, record_id: str) -> dict | None:
-    return next(db.query("SELECT * FROM records WHERE id = ?", [record_id]), None)
+    return next(db.query(f"{HEAD_SELECT} WHERE records.id = ?", [record_id]), None)
 
 
 def _encode(doc: dict) -> bytes:
@@ -23,9 +30,15 @@ def _encode(doc: dict) -> bytes:
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
+def head_plaintext(vault, row: dict) -> bytes:
+    """The stored bytes of a record row's current document (a row from HEAD_SELECT)."""
+    key = revision_key({"record_id": row["id"], "device": row["head_device"], "op": row["head_op"]})
+    return vault.open("revisions", key, "doc_enc", row["doc_enc"])
+
+
 def head_doc(vault, row: dict) -> dict:
-    """The current document of a record row."""
-    return json.loads(vault.open("records", row["id"], "content_enc", row["content_enc"]))
+    """The current document of a record row (a row from HEAD_SELECT)."""
+    return json.loads(head_plaintext(vault, row))
 
 
 def revision_key(row: dict) -> str:
@@ -75,15 +88,14 @@ def save_head(db, vault, doc: dict, *, base_rev, author: str, device: str, op: s
         "session_date": doc.get("session_date"), "kind": doc["kind"],
         "status": signatures.status(doc, digest), "rev": rev, "seq": _next_seq(db),
         "content_hash": digest,
-        "content_enc": vault.seal("records", doc["id"], "content_enc", plaintext),
         "safeguarding_concern": _concern(doc), "updated_at": now,
     }
     if row is None:
         db.execute(
             "INSERT INTO records (id, supervisee_id, supervisor_id, session_date, kind, status,"
-            " rev, seq, content_hash, content_enc, safeguarding_concern, created_by,"
+            " rev, seq, content_hash, safeguarding_concern, created_by,"
             " created_at, updated_at) VALUES (:id, :supervisee_id, :supervisor_id,"
-            " :session_date, :kind, :status, :rev, :seq, :content_hash, :content_enc,"
+            " :session_date, :kind, :status, :rev, :seq, :content_hash,"
             " :safeguarding_concern, :created_by, :created_at, :updated_at)",
             {**values, "id": doc["id"], "supervisee_id": doc["supervisee"],
              "supervisor_id": doc["supervisor"], "created_by": author, "created_at": now})
