@@ -79,8 +79,8 @@ def save_head(db, vault, doc: dict, *, base_rev, author: str, device: str, op: s
     """Store `doc` as the new head of its record (creating the record); returns its rev.
 
     `digest` is the content hash of `doc`, when the caller has it already."""
-    row = get_row(db, doc["id"])
-    rev = 1 if row is None else row["rev"] + 1
+    row = db.execute("SELECT rev FROM records WHERE id = ?", [doc["id"]]).fetchone()
+    rev = 1 if row is None else row[0] + 1
     now = now_iso()
     digest = digest or content_hash(doc)
     plaintext = _encode(doc)
