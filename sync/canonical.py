@@ -42,47 +42,80 @@ class CanonicalError(ValueError):
     """A value that has no canonical form (a float, a lone surrogate, ...)."""
 
 
-def _utf16_key(key: str) -> bytes:
-    return key.encode("utf-16-be", "surrogatepass")
+def _utf16_key(item) -> bytes:
+    return item[0].encode("utf-16-be", "surrogatepass")
 
 
-def _normalise(value, path="$"):
+class _Refused(Exception):
+    """A value without a canonical form, found in the walk; the path is added on the way
+    out, so the common case (no error) never builds one."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason, self.steps = reason, []
+
+
+def _text(value: str) -> str:
+    if value.isascii():  # already NFC and valid: the common case, kept fast
+        return value
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _Refused("text is not valid Unicode") from None
+    return unicodedata.normalize("NFC", value)
+
+
+def _object(value: dict) -> dict:
+    out = {}
+    plain = True  # every key ASCII: then code point order is UTF-16 order
+    for key, item in value.items():
+        if not isinstance(key, str):
+            raise _Refused("keys must be text")
+        if not key.isascii():
+            key, plain = _text(key), False
+        if key in out:
+            raise _Refused(f"duplicate key {key!r}")
+        try:
+            out[key] = _normalise(item)
+        except _Refused as refused:
+            refused.steps.append(f".{key}")
+            raise
+    return dict(sorted(out.items()) if plain else sorted(out.items(), key=_utf16_key))
+
+
+def _normalise(value):
+    """The value with its text in NFC and its objects' keys in canonical order."""
+    if isinstance(value, str):
+        return _text(value)
+    if isinstance(value, dict):
+        return _object(value)
+    if isinstance(value, (list, tuple)):
+        out = []
+        for n, item in enumerate(value):
+            try:
+                out.append(_normalise(item))
+            except _Refused as refused:
+                refused.steps.append(f"[{n}]")
+                raise
+        return out
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, int):
         if abs(value) > MAX_SAFE_INTEGER:
-            raise CanonicalError(f"{path}: integer out of range")
+            raise _Refused("integer out of range")
         return value
     if isinstance(value, float):
-        raise CanonicalError(f"{path}: only whole numbers are allowed")
-    if isinstance(value, str):
-        if value.isascii():  # already NFC and valid: the common case, kept fast
-            return value
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            raise CanonicalError(f"{path}: text is not valid Unicode") from exc
-        return unicodedata.normalize("NFC", value)
-    if isinstance(value, (list, tuple)):
-        return [_normalise(item, f"{path}[{i}]") for i, item in enumerate(value)]
-    if isinstance(value, dict):
-        out = {}
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise CanonicalError(f"{path}: keys must be text")
-            nkey = _normalise(key, path)
-            if nkey in out:
-                raise CanonicalError(f"{path}: duplicate key {nkey!r}")
-            out[nkey] = _normalise(item, f"{path}.{nkey}")
-        return dict(sorted(out.items(), key=lambda kv: _utf16_key(kv[0])))
-    raise CanonicalError(f"{path}: unsupported value of type {type(value).__name__}")
+        raise _Refused("only whole numbers are allowed")
+    raise _Refused(f"unsupported value of type {type(value).__name__}")
 
 
 def canonical_json(value) -> bytes:
     """Return the canonical UTF-8 bytes of a JSON-compatible value."""
-    text = json.dumps(
-        _normalise(value), ensure_ascii=False, separators=(",", ":"), allow_nan=False
-    )
+    try:
+        normal = _normalise(value)
+    except _Refused as refused:
+        raise CanonicalError(f"${''.join(reversed(refused.steps))}: {refused.reason}") from None
+    text = json.dumps(normal, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     return text.encode("utf-8")
 
 

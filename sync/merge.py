@@ -66,9 +66,9 @@ any duplicates, give the same head. The rules, exactly:
     real conflict). When the head's value loses to the same person on the same device,
     nothing is recorded: the head value is already in a stored revision.
 12. Status: ``rejected`` (locked, or the input is unusable: :class:`MergeError`),
-    ``conflict`` (at least one conflict that is not ``superseded``), ``applied`` (no head
-    yet, or the merged content equals the incoming content: a fast-forward, or nothing new
-    on the server), else ``merged``.
+    ``conflict`` (at least one conflict that is not ``superseded``), ``applied`` (the merged
+    content equals the incoming content: a new record, a fast-forward, or nothing new on the
+    server), else ``merged``.
 """
 
 from __future__ import annotations
@@ -131,11 +131,16 @@ def merge(base: dict | None, head: dict | None, incoming: dict, *, author: dict)
         if other is not None and other.get("id") != record_id:
             raise MergeError(f"The {what} revision belongs to another record.")
     head_state = state_of(head) if head is not None else State(record_id=record_id)
-    base_state = state_of(base) if base is not None else None
+    # A fast-forward (edited from the head itself) reads the document once.
+    base_state = None if base is None else head_state if base is head else state_of(base)
     contribution = _contribution(base, base_state, incoming, author)
     conflicts: list = []
-    state, grew = _join(head_state, contribution, base_state, conflicts)
-    delete_conflicts(head_state, contribution, state, incoming, author, conflicts)
+    if head is None and base is None:
+        # A new record: joined into nothing, the contribution is the state and loses nothing.
+        state, grew = contribution, True
+    else:
+        state, grew = _join(head_state, contribution, base_state, conflicts)
+        delete_conflicts(head_state, contribution, state, incoming, author, conflicts)
     # A server revision reads back exactly, so an unchanged state renders the same head.
     changed = head is None or grew or not isinstance((head.get("meta") or {}).get("merge"), dict)
     doc = render(state) if changed else head

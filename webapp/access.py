@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .accounts import User, current_supervisees
+from .accounts import User, supervises_now
 
 EVERYTHING = ("dsl", "leader")
 
@@ -23,7 +23,7 @@ def can_view(db, user: User, record_row: dict | None) -> bool:
         return False
     if user.has(*EVERYTHING) or record_row["supervisee_id"] == user.id:
         return True
-    return any(s["id"] == record_row["supervisee_id"] for s in current_supervisees(db, user.id))
+    return supervises_now(db, user.id, record_row["supervisee_id"])
 
 
 def write_refusal(db, user: User, doc: dict, head: dict | None) -> str | None:
@@ -41,7 +41,7 @@ def write_refusal(db, user: User, doc: dict, head: dict | None) -> str | None:
         return "a session record cannot move to another supervisee or supervisor"
     if doc.get("kind") == "dsl_safeguarding" and user.has("dsl"):
         return None
-    if any(s["id"] == doc.get("supervisee") for s in current_supervisees(db, user.id)):
+    if supervises_now(db, user.id, doc.get("supervisee")):
         return None
     return "this person is not one of your supervisees"
 
@@ -52,4 +52,4 @@ def can_resolve(db, user: User, record_row: dict | None) -> bool:
         return False
     if user.has(*EVERYTHING):
         return True
-    return any(s["id"] == record_row["supervisee_id"] for s in current_supervisees(db, user.id))
+    return supervises_now(db, user.id, record_row["supervisee_id"])

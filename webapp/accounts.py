@@ -140,6 +140,16 @@ def current_supervisees(db, supervisor_id: str) -> list[dict]:
         [supervisor_id]))
 
 
+def supervises_now(db, supervisor_id: str, supervisee_id: str | None) -> bool:
+    """Whether `supervisee_id` is among `current_supervisees(db, supervisor_id)`."""
+    if not isinstance(supervisee_id, str):  # from a pushed document: could be anything
+        return False
+    return db.execute(
+        "SELECT 1 FROM pairings p JOIN users u ON u.id = p.supervisee_id WHERE p.supervisor_id = ?"
+        " AND p.supervisee_id = ? AND p.end_date IS NULL AND u.active = 1 LIMIT 1",
+        [supervisor_id, supervisee_id]).fetchone() is not None
+
+
 def current_supervisor_id(db, supervisee_id: str) -> str | None:
     row = next(db.query("SELECT supervisor_id FROM pairings WHERE supervisee_id = ?"
                         " AND end_date IS NULL", [supervisee_id]), None)

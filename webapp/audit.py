@@ -23,8 +23,8 @@ def entry_hash(prev_hash: str, at: str, user_id, action: str, record_id, detail:
 def record(db, user_id: str | None, action: str, record_id: str | None = None,
            detail: str = "") -> None:
     """Append an entry. Call inside the transaction of the write it describes."""
-    last = next(db.query("SELECT hash FROM audit ORDER BY id DESC LIMIT 1"), None)
-    prev = last["hash"] if last else GENESIS
+    last = db.execute("SELECT hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+    prev = last[0] if last else GENESIS
     at = now_iso()
     db.execute(
         "INSERT INTO audit (at, user_id, action, record_id, detail, prev_hash, hash)"

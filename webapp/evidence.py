@@ -124,7 +124,7 @@ def seal_faults(db, vault, key: SealKey, seal: dict) -> list[str]:
         return [f"{where}: the seal's payload is not JSON"]
     row = records.get_row(db, seal["record_id"])
     if row is None:
-        return [f"{where}: sealed but missing"]
+        return [f"{where}: sealed, but the record or its current revision is missing"]
     faults = []
     if payload.get("record") != row["id"] or payload.get("rev") != seal["rev"] or seal["rev"] != row["rev"]:
         faults.append(f"{where}: changed after it was sealed (revision {row['rev']}, sealed {seal['rev']})")

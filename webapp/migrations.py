@@ -212,3 +212,14 @@ def m0004_evidence(db):
     );
     CREATE INDEX audit_record ON audit(record_id)
     """)
+
+
+@migrations(name="0005_head_document_kept_once")
+def m0005_head_document_kept_once(db):
+    # The head's document is its revision's document: keep it there only (docs/decisions.md).
+    missing = next(db.query(
+        "SELECT count(*) AS n FROM records LEFT JOIN revisions ON revisions.record_id = records.id"
+        " AND revisions.rev = records.rev WHERE revisions.id IS NULL"))["n"]
+    if missing:
+        raise RuntimeError(f"{missing} records have no stored head revision; not migrating")
+    db.execute("ALTER TABLE records DROP COLUMN content_enc")

@@ -103,12 +103,8 @@ def _open(db, vault, user, op: dict, max_bytes: int) -> dict:
     return doc
 
 
-def _check(doc: dict) -> list[str]:
+def _check(doc: dict, digest: str) -> list[str]:
     template = session_form.current()
-    try:
-        digest = content_hash(doc)
-    except CanonicalError as exc:
-        return [str(exc)]
     complete = bool(signatures.valid_signatures(doc, digest))
     errors = session_form.validate(doc, template, complete=complete)
     if doc.get("supervisor") == doc.get("supervisee"):
@@ -186,12 +182,16 @@ def _record(db, vault, who: Pusher, op: dict, doc: dict, head_row) -> dict:
     if refusal := access.write_refusal(db, user, doc, head_row):
         audit.record(db, user.id, "push.refused", op["record"], "out of scope")
         raise Refused(refusal)
-    if errors := _check(doc):
+    try:
+        digest = content_hash(doc)
+    except CanonicalError as exc:
+        raise Refused(str(exc)) from None
+    if errors := _check(doc, digest):
         raise Refused("; ".join(errors[:8]))
-    return _merge(db, vault, who, op, doc, head_row)
+    return _merge(db, vault, who, op, doc, head_row, digest)
 
 
-def _merge(db, vault, who: Pusher, op: dict, doc: dict, head_row) -> dict:
+def _merge(db, vault, who: Pusher, op: dict, doc: dict, head_row, digest: str) -> dict:
     """Three-way merge of the op into the head (sync.engine), stored as one revision.
 
     Raises Refused when nothing may be stored; a record locked by both signatures is an
@@ -202,11 +202,13 @@ def _merge(db, vault, who: Pusher, op: dict, doc: dict, head_row) -> dict:
     head_rev = head_row["rev"] if head_row else None
     if base_rev is not None and (head_rev is None or base_rev > head_rev):
         raise Refused(f"revision {base_rev} of this record does not exist", head_rev)
-    base = records.revision_doc(db, vault, op["record"], base_rev) if base_rev else None
     head = records.head_doc(vault, head_row) if head_row else None
     known = {s.get("id") for s in (head or {}).get("signatures") or []}
-    if errors := evidence.new_signature_errors(doc, content_hash(doc), known):
+    if errors := evidence.new_signature_errors(doc, digest, known):
         raise Refused("; ".join(errors[:4]), head_rev)
+    # The head's revision holds the head's document: a fast-forward reads it once.
+    base = head if base_rev and base_rev == head_rev else \
+        records.revision_doc(db, vault, op["record"], base_rev) if base_rev else None
     author = {"user": user.id, "device": device, "op": op["op"]}
     decision = engine.decide(base, head, doc, author)
     if decision.invalid:
@@ -216,8 +218,10 @@ def _merge(db, vault, who: Pusher, op: dict, doc: dict, head_row) -> dict:
         if errors := session_form.validate(decision.doc, session_form.current(), complete=False):
             raise Refused("merged with the other edits, the record would not fit the template: "
                           + "; ".join(errors[:3]), head_rev)
+        # "applied": the merged content is the incoming content, whose hash is known.
         rev = records.save_head(db, vault, decision.doc, base_rev=base_rev, author=user.id,
-                                device=device, op=op["op"])
+                                device=device, op=op["op"],
+                                digest=digest if decision.status == "applied" else None)
         evidence.record_arrivals(db, doc, pushed_by=user.id, ip=who.ip, user_agent=who.user_agent)
         evidence.seal_if_locked(db, vault, who.seal_key, op["record"], user.id)
     if decision.conflicts:
@@ -257,9 +261,9 @@ def pull(db, vault, user, since: str | None) -> dict:
     where, params = access.visible_clause(user)
     recent = (dt.date.today() - dt.timedelta(days=RECENT_DAYS)).isoformat()
     out, latest = [], cursor
-    for row in db.query(f"SELECT * FROM records WHERE seq > ? AND {where} ORDER BY seq",
+    for row in db.query(f"{records.HEAD_SELECT} WHERE seq > ? AND {where} ORDER BY seq",
                         [cursor, *params]):
-        plaintext = vault.open("records", row["id"], "content_enc", row["content_enc"])
+        plaintext = records.head_plaintext(vault, row)
         signed = row["status"] == "signed"
         # "yours": this user conducts it and it is not signed yet (a draft to go on with), or
         # signed recently (read-only, for addenda); other records are for reading only.

@@ -2,6 +2,8 @@
 
 Owns the tables `records`, `revisions`, `actions` and the `record_seq` counter. Record
 documents are stored encrypted under the master key; only what must be queried is clear.
+Each revision's document is stored once, in `revisions`; a record's head is the revision
+named by `records.rev` (read rows with `HEAD_SELECT`).
 """
 
 from __future__ import annotations
@@ -13,9 +15,14 @@ from sync.canonical import content_hash
 
 from .accounts import now_iso
 
+# A record row with its head revision's stored document (the head is kept once, there).
+HEAD_SELECT = ("SELECT records.*, revisions.doc_enc, revisions.device AS head_device,"
+               " revisions.op AS head_op FROM records JOIN revisions"
+               " ON revisions.record_id = records.id AND revisions.rev = records.rev")
+
 
 def get_row(db, record_id: str) -> dict | None:
-    return next(db.query("SELECT * FROM records WHERE id = ?", [record_id]), None)
+    return next(db.query(f"{HEAD_SELECT} WHERE records.id = ?", [record_id]), None)
 
 
 def _encode(doc: dict) -> bytes:
@@ -23,9 +30,15 @@ def _encode(doc: dict) -> bytes:
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
+def head_plaintext(vault, row: dict) -> bytes:
+    """The stored bytes of a record row's current document (a row from HEAD_SELECT)."""
+    key = revision_key({"record_id": row["id"], "device": row["head_device"], "op": row["head_op"]})
+    return vault.open("revisions", key, "doc_enc", row["doc_enc"])
+
+
 def head_doc(vault, row: dict) -> dict:
-    """The current document of a record row."""
-    return json.loads(vault.open("records", row["id"], "content_enc", row["content_enc"]))
+    """The current document of a record row (a row from HEAD_SELECT)."""
+    return json.loads(head_plaintext(vault, row))
 
 
 def revision_key(row: dict) -> str:
@@ -42,8 +55,9 @@ def revision_doc(db, vault, record_id: str, rev: int) -> dict | None:
 
 
 def _next_seq(db) -> int:
-    db.execute("UPDATE counters SET value = value + 1 WHERE name = 'record_seq'")
-    return next(db.query("SELECT value FROM counters WHERE name = 'record_seq'"))["value"]
+    rows = db.execute("UPDATE counters SET value = value + 1 WHERE name = 'record_seq'"
+                      " RETURNING value").fetchall()
+    return rows[0][0]
 
 
 def touch(db, record_id: str) -> None:
@@ -52,46 +66,49 @@ def touch(db, record_id: str) -> None:
     db.execute("UPDATE records SET seq = ? WHERE id = ?", [_next_seq(db), record_id])
 
 
-def _store_revision(db, vault, doc: dict, digest: str, *, rev, base_rev, author,
-                    device, op) -> None:
+def _store_revision(db, vault, doc: dict, digest: str, plaintext: bytes, *, rev, base_rev,
+                    author, device, op) -> None:
     key = revision_key({"record_id": doc["id"], "device": device, "op": op})
     db.execute(
         "INSERT INTO revisions (record_id, rev, base_rev, content_hash, doc_enc,"
         " author_id, device, op, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [doc["id"], rev, base_rev, digest,
-         vault.seal("revisions", key, "doc_enc", _encode(doc)), author, device, op, now_iso()])
+         vault.seal("revisions", key, "doc_enc", plaintext), author, device, op, now_iso()])
 
 
 def _concern(doc: dict) -> int:
     return int(doc.get("fields", {}).get("safeguarding_concern") is True)
 
 
-def save_head(db, vault, doc: dict, *, base_rev, author: str, device: str, op: str) -> int:
-    """Store `doc` as the new head of its record (creating the record); returns its rev."""
-    row = get_row(db, doc["id"])
-    rev = 1 if row is None else row["rev"] + 1
+def save_head(db, vault, doc: dict, *, base_rev, author: str, device: str, op: str,
+              digest: str | None = None) -> int:
+    """Store `doc` as the new head of its record (creating the record); returns its rev.
+
+    `digest` is the content hash of `doc`, when the caller has it already."""
+    row = db.execute("SELECT rev FROM records WHERE id = ?", [doc["id"]]).fetchone()
+    rev = 1 if row is None else row[0] + 1
     now = now_iso()
-    digest = content_hash(doc)
+    digest = digest or content_hash(doc)
+    plaintext = _encode(doc)
     values = {
         "session_date": doc.get("session_date"), "kind": doc["kind"],
         "status": signatures.status(doc, digest), "rev": rev, "seq": _next_seq(db),
         "content_hash": digest,
-        "content_enc": vault.seal("records", doc["id"], "content_enc", _encode(doc)),
         "safeguarding_concern": _concern(doc), "updated_at": now,
     }
     if row is None:
         db.execute(
             "INSERT INTO records (id, supervisee_id, supervisor_id, session_date, kind, status,"
-            " rev, seq, content_hash, content_enc, safeguarding_concern, created_by,"
+            " rev, seq, content_hash, safeguarding_concern, created_by,"
             " created_at, updated_at) VALUES (:id, :supervisee_id, :supervisor_id,"
-            " :session_date, :kind, :status, :rev, :seq, :content_hash, :content_enc,"
+            " :session_date, :kind, :status, :rev, :seq, :content_hash,"
             " :safeguarding_concern, :created_by, :created_at, :updated_at)",
             {**values, "id": doc["id"], "supervisee_id": doc["supervisee"],
              "supervisor_id": doc["supervisor"], "created_by": author, "created_at": now})
     else:
         sets = ", ".join(f"{k} = :{k}" for k in values)
         db.execute(f"UPDATE records SET {sets} WHERE id = :id", {**values, "id": doc["id"]})
-    _store_revision(db, vault, doc, digest, rev=rev, base_rev=base_rev, author=author,
+    _store_revision(db, vault, doc, digest, plaintext, rev=rev, base_rev=base_rev, author=author,
                     device=device, op=op)
     _project_actions(db, vault, doc)
     return rev

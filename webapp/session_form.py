@@ -22,9 +22,13 @@ _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
-@functools.cache
 def load(template_id: str = "supervision", version: int = 1) -> dict:
-    """The template definition, read once."""
+    """The template definition, read once (the same dict however it is asked for)."""
+    return _load(template_id, version)
+
+
+@functools.cache
+def _load(template_id: str, version: int) -> dict:
     return json.loads((FORMS / f"{template_id}-v{version}.json").read_text())
 
 
@@ -55,35 +59,79 @@ def _is_date(value) -> bool:
         return False
 
 
+class _Rule:
+    """One answer's definition, read once: its checks without dictionary look-ups."""
+
+    __slots__ = ("id", "label", "kind", "max", "options", "required", "required_if")
+
+    def __init__(self, definition: dict):
+        self.id, self.label, self.kind = definition["id"], definition["label"], definition["type"]
+        self.max = definition.get("max", 5000)
+        self.options = frozenset(o["id"] for o in definition.get("options", ()))
+        self.required = definition.get("required", False)
+        self.required_if = tuple(definition.get("required_if", {}).items())
+
+    def problem(self, value, where: str) -> str | None:
+        """An error message if the value does not fit the definition, else None."""
+        if value is None or value == "":
+            return None
+        kind = self.kind
+        if kind in ("text", "textarea"):
+            if not isinstance(value, str):
+                return f"{where}: “{self.label}” must be text"
+            if len(value) > self.max:
+                return f"{where}: “{self.label}” is longer than {self.max} characters"
+        elif kind == "yesno":
+            if not isinstance(value, bool):
+                return f"{where}: “{self.label}” must be yes or no"
+        elif kind == "choice":
+            if not isinstance(value, str) or value not in self.options:
+                return f"{where}: “{self.label}” is not one of the choices"
+        elif kind == "date":
+            if not _is_date(value):
+                return f"{where}: “{self.label}” must be a date (YYYY-MM-DD)"
+        return None
+
+    def missing(self, values: dict) -> bool:
+        """Required (always, or by another answer) and not answered."""
+        needed = self.required or bool(self.required_if) and any(
+            values.get(other) == expected for other, expected in self.required_if)
+        if not needed:
+            return False
+        value = values.get(self.id)
+        return value is None or value == "" or (isinstance(value, str) and not value.strip())
+
+
+class _Rules:
+    """What validation needs from a template, read once per template."""
+
+    def __init__(self, template: dict):
+        self.kinds = frozenset(k["id"] for k in template["kinds"])
+        self.fields = [_Rule(f) for f in fields(template).values()]
+        self.field_ids = frozenset(r.id for r in self.fields)
+        self.lists = [(lst["id"], lst["label"], lst.get("max_items", 50),
+                       [_Rule(f) for f in lst["fields"]]) for lst in lists(template).values()]
+        self.list_ids = frozenset(lid for lid, *_ in self.lists)
+
+
+@functools.cache
+def _rules_of(template_id: str, version: int) -> _Rules:
+    return _Rules(load(template_id, version))
+
+
+def _rules(template: dict) -> _Rules:
+    """The rules of a template from `load` (read once), or of any other template dict."""
+    try:
+        if load(template["id"], template["version"]) is template:
+            return _rules_of(template["id"], template["version"])
+    except (TypeError, OSError):  # not a template file this server has
+        pass
+    return _Rules(template)
+
+
 def check_value(definition: dict, value, where: str) -> str | None:
     """An error message if the value does not fit the field definition, else None."""
-    if value is None or value == "":
-        return None
-    kind = definition["type"]
-    label = definition["label"]
-    if kind in ("text", "textarea"):
-        if not isinstance(value, str):
-            return f"{where}: “{label}” must be text"
-        if len(value) > definition.get("max", 5000):
-            return f"{where}: “{label}” is longer than {definition.get('max', 5000)} characters"
-    elif kind == "yesno":
-        if not isinstance(value, bool):
-            return f"{where}: “{label}” must be yes or no"
-    elif kind == "choice":
-        if value not in {o["id"] for o in definition["options"]}:
-            return f"{where}: “{label}” is not one of the choices"
-    elif kind == "date":
-        if not _is_date(value):
-            return f"{where}: “{label}” must be a date (YYYY-MM-DD)"
-    return None
-
-
-def _missing(definition: dict, values: dict) -> bool:
-    value = values.get(definition["id"])
-    needed = definition.get("required", False)
-    for other, expected in definition.get("required_if", {}).items():
-        needed = needed or values.get(other) == expected
-    return needed and (value is None or value == "" or (isinstance(value, str) and not value.strip()))
+    return _Rule(definition).problem(value, where)
 
 
 def validate(doc, template: dict, *, complete: bool) -> list[str]:
@@ -101,6 +149,7 @@ def validate(doc, template: dict, *, complete: bool) -> list[str]:
     if doc.get("template") != template["id"] or doc.get("template_version") != template["version"]:
         errors.append("the record was made with a template this server does not know")
         return errors
+    rules = _rules(template)
     if not _is_date(doc.get("session_date")):
         errors.append("the session date is missing or not a date")
     if doc.get("start_time") not in (None, "") and not _TIME.match(str(doc.get("start_time"))):
@@ -109,13 +158,13 @@ def validate(doc, template: dict, *, complete: bool) -> list[str]:
     if minutes is not None and (isinstance(minutes, bool) or not isinstance(minutes, int)
                                 or not 5 <= minutes <= 480):
         errors.append("the length must be between 5 and 480 minutes")
-    if doc.get("kind") not in {k["id"] for k in template["kinds"]}:
+    if not isinstance(doc.get("kind"), str) or doc.get("kind") not in rules.kinds:
         errors.append("the kind of session is not one this template knows")
     for key in ("supervisee", "supervisor"):
         if not isinstance(doc.get(key), str) or not doc.get(key):
             errors.append(f"the {key} is missing")
-    errors += _validate_fields(doc.get("fields"), template, complete)
-    errors += _validate_lists(doc.get("lists"), template, complete)
+    errors += _validate_fields(doc.get("fields"), rules, complete)
+    errors += _validate_lists(doc.get("lists"), rules, complete)
     errors += validate_signatures(doc.get("signatures"))
     meta = doc.get("meta", {})
     if not isinstance(meta, dict) or not isinstance(meta.get("edited", {}), dict):
@@ -128,47 +177,45 @@ def validate(doc, template: dict, *, complete: bool) -> list[str]:
     return errors
 
 
-def _validate_fields(values, template: dict, complete: bool) -> list[str]:
+def _validate_fields(values, rules: _Rules, complete: bool) -> list[str]:
     if not isinstance(values, dict):
         return ["fields must be an object"]
-    definitions = fields(template)
-    errors = [f"unknown field “{k}”" for k in values if k not in definitions]
-    for fid, definition in definitions.items():
-        if problem := check_value(definition, values.get(fid), "fields"):
+    errors = [f"unknown field “{k}”" for k in values if k not in rules.field_ids]
+    for rule in rules.fields:
+        if problem := rule.problem(values.get(rule.id), "fields"):
             errors.append(problem)
-        elif complete and _missing(definition, values):
-            errors.append(f"“{definition['label']}” is required")
+        elif complete and rule.missing(values):
+            errors.append(f"“{rule.label}” is required")
     return errors
 
 
-def _validate_lists(values, template: dict, complete: bool) -> list[str]:
+def _validate_lists(values, rules: _Rules, complete: bool) -> list[str]:
     if not isinstance(values, dict):
         return ["lists must be an object"]
-    definitions = lists(template)
-    errors = [f"unknown list “{k}”" for k in values if k not in definitions]
-    for lid, definition in definitions.items():
+    errors = [f"unknown list “{k}”" for k in values if k not in rules.list_ids]
+    for lid, label, max_items, item_rules in rules.lists:
         items = values.get(lid, [])
         if not isinstance(items, list):
             errors.append(f"{lid} must be a list")
             continue
-        if len(items) > definition.get("max_items", 50):
-            errors.append(f"{definition['label']}: at most {definition['max_items']} items")
-        item_fields = {f["id"]: f for f in definition["fields"]}
+        if len(items) > max_items:
+            errors.append(f"{label}: at most {max_items} items")
+        known = {rule.id for rule in item_rules}
         seen = set()
         for n, item in enumerate(items, 1):
-            where = f"{definition['label']} {n}"
+            where = f"{label} {n}"
             if not isinstance(item, dict) or not _ID.match(str(item.get("id", ""))):
                 errors.append(f"{where}: each item needs an id")
                 continue
             if item["id"] in seen:
                 errors.append(f"{where}: the id is used twice")
             seen.add(item["id"])
-            errors += [f"{where}: unknown part “{k}”" for k in item if k != "id" and k not in item_fields]
-            for fid, f in item_fields.items():
-                if problem := check_value(f, item.get(fid), where):
+            errors += [f"{where}: unknown part “{k}”" for k in item if k != "id" and k not in known]
+            for rule in item_rules:
+                if problem := rule.problem(item.get(rule.id), where):
                     errors.append(problem)
-                elif complete and _missing(f, item):
-                    errors.append(f"{where}: “{f['label']}” is required")
+                elif complete and rule.missing(item):
+                    errors.append(f"{where}: “{rule.label}” is required")
     return errors
 
 

@@ -23,9 +23,10 @@ def push_ops():
     except push.BatchError as exc:
         return {"error": str(exc)}, 400
     db = get_db()
+    user = current_user._get_current_object()  # not the proxy: it is read many times per op
     with transaction(db):
-        push.touch_device(db, current_user, device)
-    who = push.Pusher(current_user, device, current_app.config, current_app.extensions["seal_key"],
+        push.touch_device(db, user, device)
+    who = push.Pusher(user, device, current_app.config, current_app.extensions["seal_key"],
                       ip=request.remote_addr or "", user_agent=request.user_agent.string)
     results = [push.apply_op(db, vault(), who, op) for op in ops]
     response = jsonify({"results": results})

@@ -17,9 +17,9 @@ from .conflicts import value_key
 from .crypto import DecryptError
 from .db import get_db
 
-# (table, column, the AAD row name of a row): every encrypted column there is.
+# (table, column, the AAD row name of a row): every encrypted column there is. (A record's
+# current document is its head revision's.)
 ENCRYPTED = [
-    ("records", "content_enc", lambda r: r["id"]),
     ("revisions", "doc_enc", records.revision_key),
     ("actions", "text_enc", lambda r: f"{r['record_id']}/{r['item_id']}"),
     ("conflicts", "values_enc", lambda r: value_key(r["record_id"], r["device"], r["op"], r["path"])),
@@ -49,7 +49,10 @@ def seal_faults(db, vault, key) -> tuple[list[str], int]:
     seals = {s["record_id"]: s for s in db.query("SELECT * FROM seals")}
     for seal in seals.values():
         faults += evidence.seal_faults(db, vault, key, seal)
-    for row in db.query("SELECT * FROM records"):
+    for row in db.query("SELECT r.id, r.rev FROM records r LEFT JOIN revisions v"
+                        " ON v.record_id = r.id AND v.rev = r.rev WHERE v.id IS NULL"):
+        faults.append(f"record {row['id']}: its current revision {row['rev']} is missing")
+    for row in db.query(records.HEAD_SELECT):
         try:
             doc = records.head_doc(vault, row)
         except (DecryptError, json.JSONDecodeError):

@@ -1,8 +1,13 @@
 """Canonical JSON and the content hash (the browser test proves the JS side agrees)."""
 
-import pytest
+import json
 
-from sync.canonical import CanonicalError, canonical_json, content_hash
+import pytest
+import unicodedata2 as unicodedata
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from sync.canonical import MAX_SAFE_INTEGER, CanonicalError, canonical_json, content_hash
 
 # Computed by static/js/canonical.js in Node for the same document.
 JS_VECTOR = ("9abecac4ab868401ec2ddaf340bd13077dbb6e2bc1fe608de3698f22330ef41f",
@@ -36,3 +41,62 @@ def test_content_hash_ignores_signatures_and_meta_but_not_the_date():
     base = content_hash(doc)
     assert content_hash({**doc, "signatures": [{"id": "s"}], "meta": {"edited": {}}}) == base
     assert content_hash({**doc, "session_date": "2026-11-21"}) != base
+
+
+def _reference(value, path="$"):
+    """The rules written out plainly, one value at a time: the walk in sync.canonical is
+    a faster form of this and must give the same bytes and refuse the same values."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        if abs(value) > MAX_SAFE_INTEGER:
+            raise CanonicalError(f"{path}: integer out of range")
+        return value
+    if isinstance(value, float):
+        raise CanonicalError(f"{path}: only whole numbers are allowed")
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise CanonicalError(f"{path}: text is not valid Unicode") from exc
+        return unicodedata.normalize("NFC", value)
+    if isinstance(value, (list, tuple)):
+        return [_reference(item, f"{path}[{i}]") for i, item in enumerate(value)]
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise CanonicalError(f"{path}: keys must be text")
+            nkey = _reference(key, path)
+            if nkey in out:
+                raise CanonicalError(f"{path}: duplicate key {nkey!r}")
+            out[nkey] = _reference(item, f"{path}.{nkey}")
+        return dict(sorted(out.items(), key=lambda kv: kv[0].encode("utf-16-be", "surrogatepass")))
+    raise CanonicalError(f"{path}: unsupported value of type {type(value).__name__}")
+
+
+# Text that tells the rules apart: NFC pairs, the Kelvin sign (NFC: "K"), characters on
+# both sides of the UTF-16 / code point order split, controls and a lone surrogate.
+_TEXT = st.text(st.sampled_from(["a", "K", "\u212a", "e", "\u0301", "é", "～", "😀", "\n",
+                                 "\x01", '"', "\\", "\u2028", "\ud800"]), max_size=4)
+_KEY = st.sampled_from(["K", "\u212a", "é", "e\u0301", "～", "😀", "\ud800", 1]) | _TEXT
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**54), 2**54) | st.sampled_from([1.5, float("nan")]) | _TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.tuples(inner)
+    | st.dictionaries(_KEY, inner, max_size=4),
+    max_leaves=12)
+
+
+@given(_JSON)
+@example({"～": 2, "😀": [1.5], "K": 3})
+@example({"～": 2, "😀": 1, "\u212a": 3})
+@settings(max_examples=500, deadline=None)
+def test_the_walk_agrees_with_the_plain_rules(value):
+    try:
+        expected = json.dumps(_reference(value), ensure_ascii=False, separators=(",", ":"))
+    except CanonicalError as exc:
+        with pytest.raises(CanonicalError) as refused:
+            canonical_json(value)
+        assert str(refused.value) == str(exc)
+    else:
+        assert canonical_json(value) == expected.encode("utf-8")

@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sync import merge as merge_module
 from sync.canonical import canonical_json, content_hash
 from sync.engine import Store, push
 from sync.merge import is_locked, merge
-from sync.state import format_time, value_key
+from sync.state import State, format_time, render, value_key
 
 _QUIET = [HealthCheck.too_slow, HealthCheck.data_too_large]
 settings.register_profile("ci", max_examples=200, deadline=None, suppress_health_check=_QUIET)
@@ -355,3 +356,29 @@ def test_any_delivery_order_gives_the_same_head(world, data):
         author = {**author, "device": device, "op": op_id}
         folded = merge(base, folded, doc, author=author).doc
     assert canonical_json(folded) == canonical_json(heads[0])
+
+
+def _general_new_record(doc: dict, author: dict) -> dict:
+    """A new record the long way: the contribution joined into an empty state."""
+    contribution = merge_module._contribution(None, None, doc, author)
+    conflicts: list = []
+    state, _ = merge_module._join(State(record_id=doc["id"]), contribution, None, conflicts)
+    assert conflicts == []
+    return render(state)
+
+
+@given(worlds())
+def test_the_shortcuts_give_what_the_general_path_gives(world):
+    """A new record skips the join; a fast-forward reads its base once. Same documents."""
+    sim = simulate(world)
+    for device, op_id, _, doc, author in sim.ops.values():
+        author = {**author, "device": device, "op": op_id}
+        new = merge(None, None, doc, author=author)
+        assert canonical_json(new.doc) == canonical_json(_general_new_record(doc, author))
+        # "applied" means the incoming content was taken as it is (the server reuses its hash).
+        assert new.status == "applied" and content_hash(new.doc) == content_hash(doc)
+        for rev in sim.store.revisions.values():
+            shared = merge(rev, rev, doc, author=author)
+            apart = merge(copy.deepcopy(rev), rev, doc, author=author)
+            assert canonical_json([shared.doc, shared.conflicts, shared.status]) \
+                == canonical_json([apart.doc, apart.conflicts, apart.status])

@@ -1,5 +1,7 @@
 """The session template covers both policies, and its validation rules."""
 
+import copy
+
 from records_helper import new_doc
 
 from webapp import session_form
@@ -53,3 +55,14 @@ def test_unknown_template_is_refused():
     assert session_form.validate(new_doc("a", "b", template_version=99), TEMPLATE,
                                  complete=False) == [
         "the record was made with a template this server does not know"]
+
+
+def test_rules_read_once_give_the_same_answers_as_a_fresh_template():
+    doc = new_doc("a", "b", kind="chat")
+    doc["fields"]["safeguarding_concern"] = True
+    doc["lists"]["actions"] = [{"id": "x", "owner": ["supervisor"]}, {"id": "y", "extra": 1}]
+    errors = session_form.validate(doc, TEMPLATE, complete=True)
+    assert errors == session_form.validate(doc, copy.deepcopy(TEMPLATE), complete=True)
+    assert "Action 1: “Who” is not one of the choices" in errors
+    assert "“What is the concern?” is required" in errors
+    assert "Action 2: unknown part “extra”" in errors

@@ -138,6 +138,14 @@ def test_record_for_someone_outside_scope_is_refused(sam, db):
     assert counts(db)["records"] == 0
 
 
+@pytest.mark.parametrize("supervisee", [["x"], {"id": "x"}, 7, None])
+def test_a_supervisee_that_is_not_an_id_is_refused(sam, alex_doc, db, supervisee):
+    alex_doc["supervisee"] = supervisee
+    result = sam.push_doc(alex_doc)
+    assert result["status"] == "rejected" and "not one of your supervisees" in result["reason"]
+    assert counts(db)["records"] == 0
+
+
 def test_cannot_write_a_record_as_someone_elses_supervisor(sam, db):
     doc = new_doc(user_id(db, "alex.staff@demo.test"), user_id(db, "kim.supervisor@demo.test"))
     assert sam.push_doc(doc)["status"] == "rejected"

@@ -1,12 +1,16 @@
 """Start-up and the commands: migrations, WAL, key files, seed-demo, create-user."""
 
+import json
 import os
 import stat
 
+import pytest
 from support import Browser
 
-from webapp import create_app
+from webapp import create_app, records
+from webapp.crypto import Vault
 from webapp.db import connect
+from webapp.migrations import migrations
 
 
 def test_database_is_wal_with_full_sync_and_migrated(app, db):
@@ -79,3 +83,43 @@ def test_service_worker_precaches_the_shell_and_versions_it(browser):
                 "/static/css/app.css"):
         assert f'"{url}"' in body
     assert 'const VERSION = "' in body and "request.method !== \"GET\"" in body
+
+
+def _database_before_0005(path):
+    """A database as it was before migration 0005: the head also in records.content_enc."""
+    db = connect(str(path))
+    migrations.apply(db, stop_before="0005_head_document_kept_once")
+    for uid in ("u1", "u2"):
+        db.execute("INSERT INTO users (id, email, name, password_hash, roles, created_at)"
+                   " VALUES (?, ?, ?, 'x', 'staff', 't')", [uid, f"{uid}@x.test", uid])
+    return db
+
+
+def _old_record(db, vault, doc, *, with_revision=True):
+    plaintext = json.dumps(doc).encode()
+    db.execute("INSERT INTO records (id, supervisee_id, supervisor_id, kind, status, rev, seq,"
+               " content_hash, content_enc, created_by, created_at, updated_at)"
+               " VALUES (?, 'u1', 'u2', 'scheduled', 'draft', 1, 1, 'h', ?, 'u2', 't', 't')",
+               [doc["id"], vault.seal("records", doc["id"], "content_enc", plaintext)])
+    if with_revision:
+        db.execute("INSERT INTO revisions (record_id, rev, content_hash, doc_enc, author_id,"
+                   " device, op, created_at) VALUES (?, 1, 'h', ?, 'u2', 'd1', 'o1', 't')",
+                   [doc["id"], vault.seal("revisions", f"{doc['id']}/d1/o1", "doc_enc", plaintext)])
+
+
+def test_migration_0005_reads_the_head_from_its_revision(tmp_path):
+    vault = Vault(os.urandom(32))
+    db = _database_before_0005(tmp_path / "old.db")
+    doc = {"id": "r1", "fields": {"summary": "Kept."}}
+    _old_record(db, vault, doc)
+    migrations.apply(db)
+    assert "content_enc" not in db["records"].columns_dict
+    assert records.head_doc(vault, records.get_row(db, "r1")) == doc
+
+
+def test_migration_0005_refuses_a_record_without_its_head_revision(tmp_path):
+    db = _database_before_0005(tmp_path / "old.db")
+    _old_record(db, Vault(os.urandom(32)), {"id": "r1"}, with_revision=False)
+    with pytest.raises(RuntimeError, match="no stored head revision"):
+        migrations.apply(db)
+    assert "content_enc" in db["records"].columns_dict

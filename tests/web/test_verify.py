@@ -1,6 +1,8 @@
 """`flask --app app verify`: every seal, the audit chain, every encrypted value; tampering
 with any of them is caught and named."""
 
+import json
+
 import pytest
 from records_helper import Tablet, new_doc, signed
 from support import user_id
@@ -36,10 +38,17 @@ def test_an_untouched_database_verifies(app, sealed):
 
 
 def test_a_flipped_byte_in_a_sealed_record_is_named(app, db, sealed):
-    blob = next(db.query("SELECT content_enc FROM records WHERE id = ?", [sealed["id"]]))["content_enc"]
-    db.execute("UPDATE records SET content_enc = ? WHERE id = ?", [flip(blob), sealed["id"]])
+    row = next(db.query("SELECT * FROM revisions WHERE record_id = ?", [sealed["id"]]))
+    db.execute("UPDATE revisions SET doc_enc = ? WHERE id = ?", [flip(row["doc_enc"]), row["id"]])
     code, _, err = verify(app)
-    assert code != 0 and f"records {sealed['id']}: content_enc does not decrypt" in err
+    name = f"{sealed['id']}/{row['device']}/{row['op']}"
+    assert code != 0 and f"revisions {name}: doc_enc does not decrypt" in err
+
+
+def test_a_sealed_record_moved_to_another_revision_is_named(app, db, sealed):
+    db.execute("UPDATE records SET rev = 2 WHERE id = ?", [sealed["id"]])
+    code, _, err = verify(app)
+    assert code != 0 and f"record {sealed['id']}: its current revision 2 is missing" in err
 
 
 def test_a_changed_content_hash_column_breaks_the_seal(app, db, sealed):
@@ -63,12 +72,15 @@ def test_a_changed_signature_arrival_is_named(app, db, sealed):
     assert code != 0 and f"signature {sig_id} does not match the sealed signature" in err
 
 
-def test_a_flipped_byte_in_a_signature_stored_in_a_revision_is_named(app, db, sealed):
+def test_a_signature_rewritten_even_with_the_master_key_breaks_the_seal(app, db, vault, sealed):
     row = next(db.query("SELECT * FROM revisions WHERE record_id = ?", [sealed["id"]]))
-    db.execute("UPDATE revisions SET doc_enc = ? WHERE id = ?", [flip(row["doc_enc"], 100), row["id"]])
-    code, _, err = verify(app)
     name = f"{sealed['id']}/{row['device']}/{row['op']}"
-    assert code != 0 and f"revisions {name}: doc_enc does not decrypt" in err
+    doc = json.loads(vault.open("revisions", name, "doc_enc", row["doc_enc"]))
+    doc["signatures"][0]["strokes"][0]["points"][0][0] += 1  # one point moved by one pixel
+    db.execute("UPDATE revisions SET doc_enc = ? WHERE id = ?",
+               [vault.seal("revisions", name, "doc_enc", json.dumps(doc).encode()), row["id"]])
+    code, _, err = verify(app)
+    assert code != 0 and f"signature {doc['signatures'][0]['id']} does not match the sealed signature" in err
 
 
 def test_a_record_unsealed_by_its_status_column_is_named(app, db, sealed):
