@@ -60,16 +60,16 @@ def new_signature_errors(doc: dict, digest: str, known: set) -> list[str]:
     return errors
 
 
-def record_arrivals(db, doc: dict, *, pushed_by: str, ip: str, user_agent: str) -> None:
-    """Note the server time, IP and user agent of each signature seen for the first time."""
-    seen = set(arrivals(db, doc["id"]))
+def record_arrivals(db, doc: dict, known: set, *, pushed_by: str, ip: str, user_agent: str) -> None:
+    """Note the server time, IP and user agent of each signature not in `known` (the ids the
+    record had), i.e. seen for the first time."""
     now = now_iso()
     for sig in doc.get("signatures") or []:
-        if sig["id"] in seen:
+        if sig["id"] in known:
             continue
         db.execute(
-            "INSERT INTO signature_arrivals (record_id, signature_id, role, signer_id, content_hash,"
-            " device, device_time, server_time, ip, user_agent, pushed_by)"
+            "INSERT OR IGNORE INTO signature_arrivals (record_id, signature_id, role, signer_id,"
+            " content_hash, device, device_time, server_time, ip, user_agent, pushed_by)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [doc["id"], sig["id"], sig["role"], str(sig.get("signer")), str(sig.get("content_hash")),
              str(sig.get("device") or ""), sig.get("signed_at"), now, ip or "", (user_agent or "")[:300],
@@ -88,23 +88,27 @@ def seal_payload(record_id: str, rev: int, doc: dict, digest: str, came: dict,
     })
 
 
+def seal(db, key: SealKey, doc: dict, rev: int, digest: str, user_id: str) -> dict:
+    """Seal a record that has just locked, at revision `rev` (its head, content hash `digest`).
+    Call inside the transaction that stored the revision."""
+    sealed_at = now_iso()
+    payload = seal_payload(doc["id"], rev, doc, digest, arrivals(db, doc["id"]), sealed_at, key.fingerprint)
+    row = {"record_id": doc["id"], "rev": rev, "payload": payload.decode("utf-8"),
+           "signature": key.sign(payload), "key_fingerprint": key.fingerprint, "sealed_at": sealed_at}
+    db.execute("INSERT INTO seals (record_id, rev, payload, signature, key_fingerprint, sealed_at)"
+               " VALUES (:record_id, :rev, :payload, :signature, :key_fingerprint, :sealed_at)", row)
+    audit.record(db, user_id, "record.sealed", doc["id"], f"rev {rev}")
+    return row
+
+
 def seal_if_locked(db, vault, key: SealKey, record_id: str, user_id: str) -> dict | None:
-    """Seal the record if it has just locked; returns the seal row (None if not locked)."""
+    """Seal the record if it is locked and not sealed yet; returns its seal (None if not locked)."""
     row = records.get_row(db, record_id)
     if row is None or row["status"] != "signed":
         return None
     if existing := get_seal(db, record_id):
         return existing
-    doc = records.head_doc(vault, row)
-    sealed_at = now_iso()
-    payload = seal_payload(record_id, row["rev"], doc, row["content_hash"], arrivals(db, record_id),
-                           sealed_at, key.fingerprint)
-    seal = {"record_id": record_id, "rev": row["rev"], "payload": payload.decode("utf-8"),
-            "signature": key.sign(payload), "key_fingerprint": key.fingerprint, "sealed_at": sealed_at}
-    db.execute("INSERT INTO seals (record_id, rev, payload, signature, key_fingerprint, sealed_at)"
-               " VALUES (:record_id, :rev, :payload, :signature, :key_fingerprint, :sealed_at)", seal)
-    audit.record(db, user_id, "record.sealed", record_id, f"rev {row['rev']}")
-    return seal
+    return seal(db, key, records.head_doc(vault, row), row["rev"], row["content_hash"], user_id)
 
 
 def get_seal(db, record_id: str) -> dict | None:

@@ -219,11 +219,12 @@ def _merge(db, vault, who: Pusher, op: dict, doc: dict, head_row, digest: str) -
             raise Refused("merged with the other edits, the record would not fit the template: "
                           + "; ".join(errors[:3]), head_rev)
         # "applied": the merged content is the incoming content, whose hash is known.
+        head_digest = digest if decision.status == "applied" else content_hash(decision.doc)
         rev = records.save_head(db, vault, decision.doc, base_rev=base_rev, author=user.id,
-                                device=device, op=op["op"],
-                                digest=digest if decision.status == "applied" else None)
-        evidence.record_arrivals(db, doc, pushed_by=user.id, ip=who.ip, user_agent=who.user_agent)
-        evidence.seal_if_locked(db, vault, who.seal_key, op["record"], user.id)
+                                device=device, op=op["op"], digest=head_digest)
+        evidence.record_arrivals(db, doc, known, pushed_by=user.id, ip=who.ip, user_agent=who.user_agent)
+        if signatures.is_locked(decision.doc, head_digest):  # it has just locked: seal it
+            evidence.seal(db, who.seal_key, decision.doc, rev, head_digest, user.id)
     if decision.conflicts:
         conflicts.store(db, vault, op["record"], rev, decision.conflicts, device=device, op=op["op"])
     result = engine.result_of(op["op"], decision, rev)

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 
 from sync import signatures
@@ -107,6 +117,9 @@ def settle(record_id: str, conflict_id: int):
         with transaction(db):
             rev = resolve.resolve(db, vault(), current_user, record_id, conflict_id, choice,
                                   request.form.get("combined"))
+            # The settled record may bear out both signatures again: then it locks now.
+            evidence.seal_if_locked(db, vault(), current_app.extensions["seal_key"], record_id,
+                                    current_user.id)
         flash(f"Conflict settled. The record is now at revision {rev}.", "info")
     except resolve.ResolveError as exc:
         flash(f"Not settled: {exc}", "error")

@@ -257,3 +257,24 @@ def test_reads_exports_and_refusals_are_all_in_the_audit_log(as_user, sam, locke
             "pack.fetched", "key.fetched", "view.refused", "login"} <= actions
     listed = next(db.query("SELECT detail FROM audit WHERE action = 'records.listed'"))["detail"]
     assert "status=signed" in listed
+
+
+def test_a_settled_conflict_that_bears_out_both_signatures_locks_and_seals(as_user, sam, draft, db, app):
+    sam.push_doc(draft)
+    other = Tablet(as_user("sam.supervisor@demo.test"), device="tab-other")
+    later = copy.deepcopy(draft)
+    later["fields"]["wellbeing"] = "Typed later on the other tablet."
+    later["meta"]["edited"]["fields.wellbeing"] = "2026-11-20T11:00:00.000Z"
+    other.push_doc(later, base_rev=1)
+    signed_here = copy.deepcopy(draft)
+    signed_here["fields"]["wellbeing"] = "Typed first, then signed by both."
+    signed_here["meta"]["edited"]["fields.wellbeing"] = "2026-11-20T10:00:00.000Z"
+    result = sam.push_doc(signed(signed_here), base_rev=1)
+    assert result["status"] == "conflict"  # the later value is in; both signatures are stale
+    assert evidence.get_seal(db, draft["id"]) is None
+    conflict = next(db.query("SELECT id FROM conflicts WHERE record_id = ?", [draft["id"]]))["id"]
+    leader = as_user("leader@demo.test")
+    leader.post_form(f"/records/{draft['id']}/conflicts/{conflict}", {"choice": "lost"})
+    row = next(db.query("SELECT status FROM records WHERE id = ?", [draft["id"]]))
+    assert row["status"] == "signed" and evidence.get_seal(db, draft["id"]) is not None
+    assert app.test_cli_runner().invoke(args=["verify"]).exit_code == 0
