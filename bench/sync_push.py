@@ -2,8 +2,9 @@
 encrypted bytes straight into SQLite with sqlite-utils; print records/s and the ratio.
 
 Each record carries about 8 KB of text and two signatures. The endpoint runs in-process
-through the whole Flask stack (login cookie, CSRF, JSON, decrypt, validate, encrypt at rest,
-revision, projections, audit), one transaction per op, on a real SQLite file in WAL mode with
+through the whole Flask stack (login cookie, CSRF, JSON, decrypt, validate, merge, encrypt at
+rest, revision, projections, signature arrivals, audit, and the Ed25519 seal, since each
+record arrives signed by both), one transaction per op, on a real SQLite file in WAL mode with
 synchronous=FULL. The raw insert uses the same database settings and one transaction per
 record, so the ratio is the cost of everything the server does beyond storing the bytes.
 
