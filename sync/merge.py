@@ -80,7 +80,14 @@ from fractions import Fraction
 
 from sync.canonical import canonical_json, content_hash, content_of
 from sync.conflicts import delete_conflicts, value_conflict
-from sync.signatures import LOCKED_REASON, is_locked, valid_signatures
+from sync.signatures import (
+    LOCKED_REASON,
+    is_locked,
+    may_be_locked,
+    signature_ids,
+    signature_status,
+    valid_signatures,
+)
 from sync.state import (
     BUMP,
     MISSING,
@@ -144,8 +151,8 @@ def merge(base: dict | None, head: dict | None, incoming: dict, *, author: dict)
     # A server revision reads back exactly, so an unchanged state renders the same head.
     changed = head is None or grew or not isinstance((head.get("meta") or {}).get("merge"), dict)
     doc = render(state) if changed else head
-    if changed and head is not None and _may_be_locked(head) and is_locked(head) \
-            and (content_hash(doc) != content_hash(head) or _signature_ids(doc) != _signature_ids(head)):
+    if changed and head is not None and may_be_locked(head) and is_locked(head) \
+            and (content_hash(doc) != content_hash(head) or signature_ids(doc) != signature_ids(head)):
         return MergeResult(head, [], "rejected", LOCKED_REASON)
     if any(c["kind"] != "superseded" for c in conflicts):
         status = "conflict"
@@ -154,15 +161,6 @@ def merge(base: dict | None, head: dict | None, incoming: dict, *, author: dict)
     else:
         status = "merged"
     return MergeResult(doc, conflicts, status, None, changed)
-
-
-def signature_status(doc: dict) -> dict:
-    """``{signature id: "valid" | "stale"}``: valid while it signs the current content."""
-    current = content_hash(doc)
-    return {
-        sig["id"]: "valid" if sig.get("content_hash") == current else "stale"
-        for sig in doc.get("signatures") or []
-    }
 
 
 def _check_author(author) -> None:
@@ -317,19 +315,6 @@ def _longest_run(xs: list, rank: dict) -> set:
         out.add(xs[i])
         i = back[i]
     return out
-
-
-def _signature_ids(doc: dict) -> set:
-    return {s.get("id") for s in doc.get("signatures") or []}
-
-
-def _may_be_locked(doc: dict) -> bool:
-    """Cheap test before hashing: a supervisor and a supervisee signature by two people."""
-    sigs = doc.get("signatures") or []
-    signers = {s.get("role"): set() for s in sigs}
-    for sig in sigs:
-        signers[sig.get("role")].add(sig.get("signer"))
-    return any(a != b for a in signers.get("supervisor", ()) for b in signers.get("supervisee", ()))
 
 
 def _join(head: State, add: State, base: State | None, conflicts: list) -> tuple[State, bool]:

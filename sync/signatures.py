@@ -41,3 +41,25 @@ def status(doc: dict, current: str | None = None) -> str:
     if is_locked(doc, current):
         return "signed"
     return "signing" if valid_signatures(doc, current) else "draft"
+
+
+def signature_status(doc: dict) -> dict:
+    """``{signature id: "valid" | "stale"}``: valid while it signs the current content."""
+    current = content_hash(doc)
+    return {
+        sig["id"]: "valid" if sig.get("content_hash") == current else "stale"
+        for sig in doc.get("signatures") or []
+    }
+
+
+def signature_ids(doc: dict) -> set:
+    return {s.get("id") for s in doc.get("signatures") or []}
+
+
+def may_be_locked(doc: dict) -> bool:
+    """Cheap test before hashing: a supervisor and a supervisee signature by two people."""
+    sigs = doc.get("signatures") or []
+    signers = {s.get("role"): set() for s in sigs}
+    for sig in sigs:
+        signers[sig.get("role")].add(sig.get("signer"))
+    return any(a != b for a in signers.get("supervisor", ()) for b in signers.get("supervisee", ()))
