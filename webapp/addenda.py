@@ -127,7 +127,7 @@ def acknowledge(db, vault, user, row: dict, kind: str, words, *, ip: str, user_a
     words = _clean(words, MAX_TEXT, "disagreement")
     if kind == "disagreed" and not words:
         raise AddendumError("say in your own words what you disagree with")
-    if acknowledgement(db, vault, row["id"]) is not None:
+    if db.execute("SELECT 1 FROM acknowledgements WHERE record_id = ?", [row["id"]]).fetchone():
         raise AddendumError("you have already answered this record")
     db.execute("INSERT INTO acknowledgements (record_id, user_id, kind, words_enc, at, ip, user_agent)"
                " VALUES (?, ?, ?, ?, ?, ?, ?)",

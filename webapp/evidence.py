@@ -21,6 +21,7 @@ from .accounts import now_iso
 from .seal import SealKey, verify
 
 ARRIVAL_KEYS = ("server_time", "ip", "user_agent", "pushed_by")
+_LOAD = object()  # seal_faults: read it here
 
 
 def arrivals(db, record_id: str) -> dict[str, dict]:
@@ -115,8 +116,12 @@ def get_seal(db, record_id: str) -> dict | None:
     return next(db.query("SELECT * FROM seals WHERE record_id = ?", [record_id]), None)
 
 
-def seal_faults(db, vault, key: SealKey, seal: dict) -> list[str]:
-    """What is wrong with one seal against the record as stored now; empty if it holds."""
+def seal_faults(db, vault, key: SealKey, seal: dict, *, row=_LOAD, doc=_LOAD) -> list[str]:
+    """What is wrong with one seal against the record as stored now; empty if it holds.
+
+    `row` (from records.HEAD_SELECT) and its decrypted `doc` are read here unless the caller
+    has them already; `doc` None means it did not decrypt (named by verify's decryption check).
+    """
     where = f"record {seal['record_id']}"
     if seal["key_fingerprint"] != key.fingerprint:
         return [f"{where}: sealed with another key ({seal['key_fingerprint'][:16]}…)"]
@@ -126,16 +131,20 @@ def seal_faults(db, vault, key: SealKey, seal: dict) -> list[str]:
         payload = json.loads(seal["payload"])
     except json.JSONDecodeError:
         return [f"{where}: the seal's payload is not JSON"]
-    row = records.get_row(db, seal["record_id"])
+    if row is _LOAD:
+        row = records.get_row(db, seal["record_id"])
     if row is None:
         return [f"{where}: sealed, but the record or its current revision is missing"]
     faults = []
     if payload.get("record") != row["id"] or payload.get("rev") != seal["rev"] or seal["rev"] != row["rev"]:
         faults.append(f"{where}: changed after it was sealed (revision {row['rev']}, sealed {seal['rev']})")
-    try:
-        doc = records.head_doc(vault, row)
-    except ValueError:
-        return faults  # reported by the decryption check
+    if doc is _LOAD:
+        try:
+            doc = records.head_doc(vault, row)
+        except ValueError:
+            doc = None
+    if doc is None:
+        return faults
     digest = content_hash(doc)
     if payload.get("content_hash") != digest or row["content_hash"] != digest:
         faults.append(f"{where}: its content does not match the sealed content hash")

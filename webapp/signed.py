@@ -49,7 +49,8 @@ def bundle(db, row: dict) -> dict:
         "arrivals": came, "addenda": notes, "acknowledgement": ack,
         "seal": ({"fingerprint": seal["key_fingerprint"], "sealed_at": seal["sealed_at"],
                   "signature": seal["signature"], "payload": seal["payload"]} if seal else None),
-        "seal_holds": not evidence.seal_faults(db, vault(), seal_key(), seal) if seal else None,
+        "seal_holds": (not evidence.seal_faults(db, vault(), seal_key(), seal, row=row, doc=doc)
+                       if seal else None),
         "key_url": url_for("signed.public_key", _external=True),
         "generated_at": now_iso(), "generated_for": current_user.name,
     }

@@ -44,25 +44,31 @@ def decryption_faults(db, vault) -> tuple[list[str], int]:
 
 
 def seal_faults(db, vault, key) -> tuple[list[str], int]:
-    """Every seal holds, and every record signed by both has one."""
+    """Every seal holds, and every record signed by both has one (each head decrypted once)."""
     faults = []
     seals = {s["record_id"]: s for s in db.query("SELECT * FROM seals")}
-    for seal in seals.values():
-        faults += evidence.seal_faults(db, vault, key, seal)
     for row in db.query("SELECT r.id, r.rev FROM records r LEFT JOIN revisions v"
                         " ON v.record_id = r.id AND v.rev = r.rev WHERE v.id IS NULL"):
         faults.append(f"record {row['id']}: its current revision {row['rev']} is missing")
+    heads = set()
     for row in db.query(records.HEAD_SELECT):
+        heads.add(row["id"])
         try:
             doc = records.head_doc(vault, row)
         except (DecryptError, json.JSONDecodeError):
-            continue  # named by the decryption check
+            doc = None  # named by the decryption check
+        if row["id"] in seals:
+            faults += evidence.seal_faults(db, vault, key, seals[row["id"]], row=row, doc=doc)
+        if doc is None:
+            continue
         locked = signatures.is_locked(doc, content_hash(doc))
         if locked and row["id"] not in seals:
             faults.append(f"record {row['id']}: signed by both but has no seal")
         if (row["status"] == "signed") != locked:
             faults.append(f"record {row['id']}: its status column says {row['status']!r},"
                           " which its signatures do not bear out")
+    for record_id in sorted(set(seals) - heads):
+        faults += evidence.seal_faults(db, vault, key, seals[record_id], row=None)
     return faults, len(seals)
 
 
