@@ -111,12 +111,59 @@ def _normalise(value):
 
 def canonical_json(value) -> bytes:
     """Return the canonical UTF-8 bytes of a JSON-compatible value."""
+    encoded = _encoded(value)
+    return encoded if encoded is not None else _walked(value)
+
+
+def _walked(value) -> bytes:
+    """The canonical bytes by the full walk (normalise, sort, then encode), or CanonicalError."""
     try:
         normal = _normalise(value)
     except _Refused as refused:
         raise CanonicalError(f"${''.join(reversed(refused.steps))}: {refused.reason}") from None
     text = json.dumps(normal, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     return text.encode("utf-8")
+
+
+def _plain(value) -> bool:
+    """Whether the C encoder alone writes the canonical form of the value's structure: text
+    keys that are ASCII (so code point order is UTF-16 order and they are NFC), whole numbers
+    in range, and nothing but objects, arrays, text, booleans and null."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is str or kind is bool or item is None:
+            continue
+        if kind is dict:
+            if not all(type(key) is str and key.isascii() for key in item):
+                return False
+            stack.extend(item.values())
+        elif kind is list or kind is tuple:
+            stack.extend(item)
+        elif kind is not int or not -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
+            return False
+    return True
+
+
+def _encoded(value) -> bytes | None:
+    """The canonical bytes written by the C encoder, or None when the full walk must decide.
+
+    After :func:`_plain`, only the text values can differ from the canonical form. The whole
+    output being NFC means each of them is: every JSON string sits between quotation marks,
+    which compose with nothing, and escaping adds only ASCII that composes with nothing before
+    it either. Lone surrogates fail the UTF-8 encoding. (tests/unit/test_canonical.py checks
+    this path against the full walk on random documents.)
+    """
+    if not _plain(value):
+        return None
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    if not text.isascii() and unicodedata.normalize("NFC", text) != text:
+        return None
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
 
 
 def content_of(doc: dict) -> dict:

@@ -12,7 +12,7 @@ import hashlib
 import json
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sync import engine, signatures
 from sync.canonical import CanonicalError, canonical_json, content_hash
@@ -83,9 +83,9 @@ def _rejected(op: dict, reason: str, rev=None) -> dict:
     return engine.rejected(op["op"], reason, rev)
 
 
-def _open(db, vault, user, op: dict, max_bytes: int) -> dict:
+def _open(db, vault, who: Pusher, op: dict, max_bytes: int) -> dict:
     """Decrypt and parse the op's record document (or addendum); raises ValueError with the reason."""
-    key = draft_key(db, vault, user.id, op["kid"])
+    key = who.draft_key(db, vault, op["kid"])
     if key is None:
         raise ValueError("the record is encrypted under a key this account does not have")
     if len(op["ct"]) > max_bytes * 4 // 3 + 64:
@@ -126,6 +126,13 @@ class Pusher:
     seal_key: object
     ip: str = ""
     user_agent: str = ""
+    _keys: dict = field(default_factory=dict, repr=False)
+
+    def draft_key(self, db, vault, kid: str | None = None) -> tuple[str, bytes] | None:
+        """The pusher's draft key (current, or named by kid), read once per push."""
+        if kid not in self._keys:
+            self._keys[kid] = draft_key(db, vault, self.user.id, kid)
+        return self._keys[kid]
 
 
 def apply_op(db, vault, who: Pusher, op: dict) -> dict:
@@ -141,7 +148,7 @@ def apply_op(db, vault, who: Pusher, op: dict) -> dict:
             return engine.replay({"fingerprint": seen["body_hash"],
                                   "result": json.loads(seen["result"])}, body_hash, op["op"])
         try:
-            doc = _open(db, vault, user, op, who.config["SUPERVISE_MAX_RECORD_BYTES"])
+            doc = _open(db, vault, who, op, who.config["SUPERVISE_MAX_RECORD_BYTES"])
         except (ValueError, DecryptError) as exc:
             audit.record(db, user.id, "push.refused", op["record"], "undecryptable")
             return _rejected(op, str(exc))
@@ -215,7 +222,9 @@ def _merge(db, vault, who: Pusher, op: dict, doc: dict, head_row, digest: str) -
         raise Refused(decision.reason or "the record could not be merged", head_rev)
     rev = head_rev
     if decision.status != "rejected" and decision.changed:
-        if errors := session_form.validate(decision.doc, session_form.current(), complete=False):
+        # A new record's merged document is the incoming one, which _check has validated.
+        if head is not None and \
+                (errors := session_form.validate(decision.doc, session_form.current(), complete=False)):
             raise Refused("merged with the other edits, the record would not fit the template: "
                           + "; ".join(errors[:3]), head_rev)
         # "applied": the merged content is the incoming content, whose hash is known.
@@ -233,7 +242,7 @@ def _merge(db, vault, who: Pusher, op: dict, doc: dict, head_row, digest: str) -
         result["locked"] = True
         result["doc"] = decision.doc
     if "doc" in result:  # the record goes back sealed under the pusher's key
-        kid, key = draft_key(db, vault, user.id)
+        kid, key = who.draft_key(db, vault)
         result["doc"] = seal_envelope(key, kid, op["record"], canonical_json(result["doc"]))
     return result
 

@@ -375,8 +375,11 @@ def test_the_shortcuts_give_what_the_general_path_gives(world):
         author = {**author, "device": device, "op": op_id}
         new = merge(None, None, doc, author=author)
         assert canonical_json(new.doc) == canonical_json(_general_new_record(doc, author))
-        # "applied" means the incoming content was taken as it is (the server reuses its hash).
+        # "applied" means the incoming content was taken as it is, signatures too, in time
+        # order (the server reuses its hash and its template check).
         assert new.status == "applied" and content_hash(new.doc) == content_hash(doc)
+        assert canonical_json({s["id"]: s for s in new.doc["signatures"]}) \
+            == canonical_json({s["id"]: s for s in doc.get("signatures") or []})
         for rev in sim.store.revisions.values():
             shared = merge(rev, rev, doc, author=author)
             apart = merge(copy.deepcopy(rev), rev, doc, author=author)
