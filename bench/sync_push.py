@@ -49,13 +49,13 @@ class CommitClock:
     """Times the COMMIT of each transaction the push path opens (webapp.push.transaction)."""
 
     def __init__(self, transaction):
-        self.seconds, self.count, self._transaction = 0.0, 0, transaction
+        self.seconds, self.count, self.original = 0.0, 0, transaction
 
     @contextlib.contextmanager
     def transaction(self, db):
         start = None
         try:
-            with self._transaction(db):
+            with self.original(db):
                 yield db
                 start = time.perf_counter()  # the body is done: what is left is the commit
         finally:
@@ -87,7 +87,7 @@ def main() -> None:
             results = sam.push(*ops[i:i + args.batch]).get_json()["results"]
             assert all(r["status"] == "applied" for r in results), results[:1]
         endpoint = time.perf_counter() - start
-        push.transaction = clock._transaction
+        push.transaction = clock.original
 
         raw = connect(str(Path(tmp) / "raw.db"))
         with raw.ensure_autocommit_on():
