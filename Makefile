@@ -5,7 +5,8 @@ PY := $(VENV)/bin/python
 PORT ?= 5000
 CHROMIUM := /usr/lib/chromium/chromium
 VENDOR := static/vendor/htmx.min.js static/vendor/idb.js static/vendor/signature_pad.js \
-	static/vendor/fonts/DejaVuSans.ttf static/vendor/fonts/DejaVuSans-Bold.ttf
+	static/vendor/fonts/DejaVuSans.ttf static/vendor/fonts/DejaVuSans-Bold.ttf \
+	static/vendor/json-schema/index.js
 
 .PHONY: run test setup vendor browser lint bench clean
 
@@ -43,6 +44,11 @@ static/vendor/idb.js: node_modules/.package-lock.json
 static/vendor/signature_pad.js: node_modules/.package-lock.json
 	mkdir -p static/vendor
 	cp node_modules/signature_pad/dist/signature_pad.js $@
+
+# @cfworker/json-schema: ES modules with no eval, so the tablet checks the same schema file.
+static/vendor/json-schema/index.js: node_modules/.package-lock.json
+	mkdir -p static/vendor/json-schema
+	cp node_modules/@cfworker/json-schema/dist/esm/*.js static/vendor/json-schema/
 
 static/vendor/fonts/DejaVuSans.ttf: node_modules/.package-lock.json
 	mkdir -p static/vendor/fonts

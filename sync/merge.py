@@ -54,9 +54,11 @@ any duplicates, give the same head. The rules, exactly:
    ``content_hash`` equals the merged document's content hash, else stale. A record is
    locked when it holds a valid supervisor and a valid supervisee signature by different
    signers.
-10. Locked: if ``head`` is locked and the merge would change its content or its set of
-    signatures, the result is ``rejected`` with ``LOCKED_REASON`` and the head is
-    unchanged (a signed record is sealed as it is; later notes are addenda).
+10. Locked: if ``head`` is locked, it never changes (a signed record is sealed as it is;
+    later notes are addenda). An op whose content is the head's and whose merge would not
+    change the head's signatures is ``applied`` (``merged`` when the device lacks some of
+    them, so it gets the head) without a new revision; any other op is ``rejected`` with
+    ``LOCKED_REASON``.
 11. Conflict records: ``{"path", "kind", "kept", "lost", "kept_edited", "lost_edited",
     "kept_author", "lost_author", "lost_side"}``; ``lost_side`` is ``"head"`` or
     ``"incoming"``; authors come from the op (incoming) or ``meta.authors`` (head). Kinds:
@@ -84,7 +86,6 @@ from sync.signatures import (
     LOCKED_REASON,
     is_locked,
     may_be_locked,
-    signature_ids,
     signature_status,
     valid_signatures,
 )
@@ -151,9 +152,16 @@ def merge(base: dict | None, head: dict | None, incoming: dict, *, author: dict)
     # A server revision reads back exactly, so an unchanged state renders the same head.
     changed = head is None or grew or not isinstance((head.get("meta") or {}).get("merge"), dict)
     doc = render(state) if changed else head
-    if changed and head is not None and may_be_locked(head) and is_locked(head) \
-            and (content_hash(doc) != content_hash(head) or signature_ids(doc) != signature_ids(head)):
-        return MergeResult(head, [], "rejected", LOCKED_REASON)
+    if head is not None and may_be_locked(head) and is_locked(head):
+        # A locked record stays its sealed revision: an op that brings exactly its signed
+        # content and signatures (the same signed record from another tablet) changes nothing;
+        # anything else is refused, and the device offers its differences as an addendum.
+        signed_content = content_hash(head)
+        if content_hash(incoming) != signed_content or changed and (
+                content_hash(doc) != signed_content or _signatures(doc) != _signatures(head)):
+            return MergeResult(head, [], "rejected", LOCKED_REASON)
+        same = _signatures(incoming) == _signatures(head)
+        return MergeResult(head, [], "applied" if same else "merged", None, changed=False)
     if any(c["kind"] != "superseded" for c in conflicts):
         status = "conflict"
     elif head is None or _same_json(content_of(doc), content_of(incoming)):
@@ -161,6 +169,11 @@ def merge(base: dict | None, head: dict | None, incoming: dict, *, author: dict)
     else:
         status = "merged"
     return MergeResult(doc, conflicts, status, None, changed)
+
+
+def _signatures(doc: dict) -> list:
+    """The signatures as canonical JSON, in id order (to compare two documents' sets)."""
+    return sorted(canonical_json(s) for s in doc.get("signatures") or [])
 
 
 def _check_author(author) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .accounts import User, supervises_now
+from .accounts import User, get_user, supervises_now
 
 EVERYTHING = ("dsl", "leader")
 
@@ -40,6 +40,8 @@ def write_refusal(db, user: User, doc: dict, head: dict | None) -> str | None:
                              or head["supervisor_id"] != doc.get("supervisor")):
         return "a session record cannot move to another supervisee or supervisor"
     if doc.get("kind") == "dsl_safeguarding" and user.has("dsl"):
+        if get_user(db, doc.get("supervisee")) is None:
+            return "the supervisee is not a member of staff here"
         return None
     if supervises_now(db, user.id, doc.get("supervisee")):
         return None

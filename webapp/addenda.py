@@ -29,6 +29,10 @@ def _clean(value, limit: int, what: str) -> str:
     if not isinstance(value, str):
         raise AddendumError(f"the {what} must be text")
     value = value.strip()
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate from a client's JSON
+        raise AddendumError(f"the {what} is not valid Unicode text") from None
     if len(value) > limit:
         raise AddendumError(f"the {what} is longer than {limit} characters")
     return value

@@ -10,11 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import re
-import uuid
+import logging
+import sqlite3
 from dataclasses import dataclass, field
 
-from sync import engine, signatures
+from sync import engine, schema, signatures
 from sync.canonical import CanonicalError, canonical_json, content_hash
 
 from . import access, addenda, audit, conflicts, evidence, records, session_form
@@ -22,10 +22,9 @@ from .accounts import draft_key, now_iso
 from .crypto import DecryptError, open_envelope, seal_envelope
 from .db import transaction
 
-_OP_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,80}$")
-OP_KEYS = {"op", "record", "base_rev", "kid", "iv", "ct"}
-OPTIONAL_KEYS = {"base_rev", "type"}
-OP_TYPES = ("record", "addendum")
+log = logging.getLogger(__name__)
+SERVER_FAULT = ("The server could not store this change (a fault on the server, logged for the"
+                " administrator). It is kept on this tablet and can be sent again.")
 
 
 class Refused(Exception):
@@ -41,34 +40,34 @@ class BatchError(ValueError):
 
 
 def check_batch(body, max_ops: int) -> tuple[str, list[dict]]:
-    """The device id and ops of a push body, or BatchError saying what is wrong."""
+    """The device id and ops of a push body, or BatchError saying what is wrong.
+
+    Only what makes the push unanswerable is a BatchError; an op that can be named by its
+    op id but is malformed otherwise is answered ``rejected`` on its own (see
+    :func:`op_shape_problem`), so one bad op never blocks a tablet's outbox.
+    """
     if not isinstance(body, dict):
         raise BatchError("the body must be a JSON object with “device” and “ops”")
-    device, ops = body.get("device"), body.get("ops")
-    if not isinstance(device, str) or not _OP_ID.match(device):
-        raise BatchError("“device” must be a short identifier")
+    if unknown := sorted(set(body) - {"device", "ops"}):
+        raise BatchError(f"push: unknown key {unknown[0]!r}")
+    if problem := schema.problem("identifier", body.get("device"), "push.device"):
+        raise BatchError(problem)
+    ops = body.get("ops")
     if not isinstance(ops, list) or not ops:
-        raise BatchError("“ops” must be a non-empty list")
+        raise BatchError("push.ops: must be a non-empty list")
     if len(ops) > max_ops:
         raise BatchError(f"at most {max_ops} ops in one push")
     for n, op in enumerate(ops):
-        if not isinstance(op, dict) or set(op) - OP_KEYS - OPTIONAL_KEYS or OP_KEYS - set(op) - OPTIONAL_KEYS:
-            raise BatchError(f"op {n}: needs exactly op, record, base_rev, kid, iv, ct (and type)")
-        if op.get("type", "record") not in OP_TYPES:
-            raise BatchError(f"op {n}: “type” must be “record” or “addendum”")
-        if not isinstance(op["op"], str) or not _OP_ID.match(op["op"]):
-            raise BatchError(f"op {n}: “op” must be a short identifier")
-        try:
-            if str(uuid.UUID(str(op["record"]))) != op["record"]:
-                raise ValueError
-        except ValueError:
-            raise BatchError(f"op {n}: “record” must be a lowercase UUID") from None
-        base = op.get("base_rev")
-        if base is not None and (isinstance(base, bool) or not isinstance(base, int) or base < 1):
-            raise BatchError(f"op {n}: “base_rev” must be a positive integer or null")
-        if not all(isinstance(op[k], str) for k in ("kid", "iv", "ct")):
-            raise BatchError(f"op {n}: kid, iv and ct must be text")
-    return device, ops
+        if not isinstance(op, dict):
+            raise BatchError(f"push.ops[{n}]: must be an object")
+        if problem := schema.problem("identifier", op.get("op"), f"push.ops[{n}].op"):
+            raise BatchError(problem)
+    return body["device"], ops
+
+
+def op_shape_problem(op: dict, n: int) -> str | None:
+    """Why this op (named by a valid op id) does not fit the protocol, or None."""
+    return schema.problem("op", op, f"push.ops[{n}]")
 
 
 def _body_hash(op: dict) -> str:
@@ -84,7 +83,8 @@ def _rejected(op: dict, reason: str, rev=None) -> dict:
 
 
 def _open(db, vault, who: Pusher, op: dict, max_bytes: int) -> dict:
-    """Decrypt and parse the op's record document (or addendum); raises ValueError with the reason."""
+    """Decrypt, parse and shape-check the op's record document (or addendum); raises
+    ValueError with the reason."""
     key = who.draft_key(db, vault, op["kid"])
     if key is None:
         raise ValueError("the record is encrypted under a key this account does not have")
@@ -92,14 +92,21 @@ def _open(db, vault, who: Pusher, op: dict, max_bytes: int) -> dict:
         raise ValueError(f"the record is larger than {max_bytes // 1024} KB")
     plaintext = open_envelope(key[1], op["record"], op["iv"], op["ct"])
     try:
-        doc = json.loads(plaintext.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        doc = schema.parse(plaintext)
+    except ValueError:
         raise ValueError("the record is not valid JSON") from None
     if op.get("type", "record") == "addendum":
-        if not isinstance(doc, dict) or doc.get("record") != op["record"]:
+        schema.check("addendum", doc)
+        if doc["record"] != op["record"]:
             raise ValueError("the addendum inside does not belong to the op's record")
-    elif not isinstance(doc, dict) or doc.get("id") != op["record"]:
+        return doc
+    schema.check("record", doc)
+    if doc["id"] != op["record"]:
         raise ValueError("the record inside does not match the op's record id")
+    try:  # what the schema cannot say: every text is valid Unicode (checked for content later)
+        canonical_json({"signatures": doc.get("signatures"), "meta": doc.get("meta")})
+    except CanonicalError as exc:
+        raise ValueError(f"record: {exc}") from None
     return doc
 
 
@@ -135,41 +142,73 @@ class Pusher:
         return self._keys[kid]
 
 
+def apply_ops(db, vault, who: Pusher, ops: list[dict]) -> list[dict]:
+    """Decide every op of one push and store the outcomes in one durable commit.
+
+    Each op runs in its own savepoint: a refused op writes nothing but its audit entry, and
+    an op that fails on the server is rolled back alone and answered ``rejected`` (not
+    remembered, so a retry tries again), so one bad op never blocks the others. A storage
+    failure (disk full, I/O error, the database busy past its timeout) undoes the whole push
+    and raises: the device keeps every op and retries.
+    """
+    with transaction(db):
+        touch_device(db, who.user, who.device)
+        return [_apply_in_savepoint(db, vault, who, op, n) for n, op in enumerate(ops)]
+
+
+def _apply_in_savepoint(db, vault, who: Pusher, op: dict, n: int) -> dict:
+    if problem := op_shape_problem(op, n):
+        audit.record(db, who.user.id, "push.refused", None, "malformed op")
+        return _rejected(op, problem)
+    db.execute("SAVEPOINT push_op")
+    try:
+        result = apply_op(db, vault, who, op)
+    except sqlite3.OperationalError:
+        raise
+    except Exception:
+        db.execute("ROLLBACK TO push_op")
+        db.execute("RELEASE push_op")
+        log.exception("push: op %s for record %s failed on the server", op["op"], op["record"])
+        return _rejected(op, SERVER_FAULT)
+    db.execute("RELEASE push_op")
+    return result
+
+
 def apply_op(db, vault, who: Pusher, op: dict) -> dict:
-    """Decide one op and store the outcome; returns its result."""
+    """Decide one op (of the right shape) and store the outcome; returns its result.
+    Call inside a write transaction."""
     user, device = who.user, who.device
     body_hash = _body_hash(op)
-    with transaction(db):
-        seen = next(db.query("SELECT * FROM sync_ops WHERE device = ? AND op = ?",
-                             [device, op["op"]]), None)
-        if seen is not None:
-            if seen["user_id"] != user.id:
-                return _rejected(op, engine.REUSED_REASON)
-            return engine.replay({"fingerprint": seen["body_hash"],
-                                  "result": json.loads(seen["result"])}, body_hash, op["op"])
-        try:
-            doc = _open(db, vault, who, op, who.config["SUPERVISE_MAX_RECORD_BYTES"])
-        except (ValueError, DecryptError) as exc:
-            audit.record(db, user.id, "push.refused", op["record"], "undecryptable")
-            return _rejected(op, str(exc))
-        head_row = records.get_row(db, op["record"])
-        if head_row is not None and not access.can_view(db, user, head_row):
-            audit.record(db, user.id, "push.refused", op["record"], "out of scope")
-            return _rejected(op, "this person is not one of your supervisees")
-        try:
-            if op.get("type", "record") == "addendum":
-                result = _addendum(db, vault, who, op, doc, head_row)
-            else:
-                result = _record(db, vault, who, op, doc, head_row)
-        except Refused as refusal:
-            return _rejected(op, str(refusal), refusal.rev)
-        stored = {k: v for k, v in result.items() if k != "doc"}
-        db.execute("INSERT INTO sync_ops (device, op, user_id, record_id, body_hash, result,"
-                   " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                   [device, op["op"], user.id, op["record"], body_hash, json.dumps(stored),
-                    now_iso()])
-        audit.record(db, user.id, f"push.{result['status']}", op["record"], f"rev {result['rev']}")
-        return result
+    seen = next(db.query("SELECT * FROM sync_ops WHERE device = ? AND op = ?",
+                         [device, op["op"]]), None)
+    if seen is not None:
+        if seen["user_id"] != user.id:
+            return _rejected(op, engine.REUSED_REASON)
+        return engine.replay({"fingerprint": seen["body_hash"],
+                              "result": json.loads(seen["result"])}, body_hash, op["op"])
+    try:
+        doc = _open(db, vault, who, op, who.config["SUPERVISE_MAX_RECORD_BYTES"])
+    except (ValueError, DecryptError) as exc:
+        audit.record(db, user.id, "push.refused", op["record"], "unreadable")
+        return _rejected(op, str(exc))
+    head_row = records.get_row(db, op["record"])
+    if head_row is not None and not access.can_view(db, user, head_row):
+        audit.record(db, user.id, "push.refused", op["record"], "out of scope")
+        return _rejected(op, "this person is not one of your supervisees")
+    try:
+        if op.get("type", "record") == "addendum":
+            result = _addendum(db, vault, who, op, doc, head_row)
+        else:
+            result = _record(db, vault, who, op, doc, head_row)
+    except Refused as refusal:
+        return _rejected(op, str(refusal), refusal.rev)
+    stored = {k: v for k, v in result.items() if k != "doc"}
+    db.execute("INSERT INTO sync_ops (device, op, user_id, record_id, body_hash, result,"
+               " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+               [device, op["op"], user.id, op["record"], body_hash, json.dumps(stored),
+                now_iso()])
+    audit.record(db, user.id, f"push.{result['status']}", op["record"], f"rev {result['rev']}")
+    return result
 
 
 def _addendum(db, vault, who: Pusher, op: dict, data: dict, head_row) -> dict:

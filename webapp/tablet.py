@@ -27,7 +27,7 @@ def _assets(static_folder: str) -> tuple[tuple[str, ...], str]:
     digest = hashlib.sha256()
     files = []
     for path in sorted(static.rglob("*")):
-        if path.is_file() and path.suffix in {".js", ".css", ".svg", ".png", ".webmanifest"}:
+        if path.is_file() and path.suffix in {".js", ".css", ".svg", ".png", ".webmanifest", ".json"}:
             files.append("/static/" + path.relative_to(static).as_posix())
             digest.update(path.read_bytes())
     templates = Path(current_app.template_folder)

@@ -4,6 +4,7 @@ import { SignatureBlock } from "./signing.js";
 import { dismissOp, draftVersion, loadDraft, saveDraft } from "./drafts.js";
 import { loadEvidence, pendingAddenda, saveAddendum } from "./addenda.js";
 import { contentHash } from "./canonical.js";
+import { shapeProblems } from "./shape.js";
 import { deviceId } from "./store.js";
 import { syncSoon } from "./sync-loop.js";
 
@@ -262,6 +263,12 @@ export class Capture {
       content_hash: await contentHash(doc), signed_at: new Date().toISOString(),
       device: await deviceId(),
     };
+    // The server refuses a record that does not fit the schema: never sign one.
+    const shape = await shapeProblems({ ...doc, signatures: [...(doc.signatures ?? []), signature] });
+    if (shape.length) {
+      this.showErrors(["This record cannot be signed: " + shape[0], ...shape.slice(1, 5)]);
+      return;
+    }
     this.form.doc.signatures = [...(this.form.doc.signatures ?? []), signature];
     this.showErrors([]);
     await this.save();

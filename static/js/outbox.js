@@ -102,8 +102,11 @@ async function pushRound(user, csrf, device) {
     return { state: "offline" };
   }
   if (response.status === 401) return { state: "login" };
-  if (response.status >= 500 || response.status === 429) return { state: "error", message: `The server answered ${response.status}; trying again later.` };
   const body = await response.json().catch(() => ({}));
+  if (response.status >= 500 || response.status === 429) {
+    // Nothing of this push was stored: keep every op and try again later.
+    return { state: "error", message: body.error || `The server answered ${response.status}; trying again later.` };
+  }
   if (!response.ok) {
     // The batch as a whole was refused: say why on each op rather than retry for ever.
     await applyResults(batch.map((op) => ({ op: op.op, status: "rejected", reason: body.error || `refused (${response.status})` })));

@@ -45,9 +45,9 @@ def addendum_op(tablet, record_id, text="A later note.", **extra):
 
 @pytest.mark.parametrize("spoil, reason", [
     (lambda d: {"strokes": []}, "a signature must be drawn"),
-    (lambda d: {"strokes": [{"points": []}]}, "a signature stroke is malformed"),
+    (lambda d: {"strokes": [{"points": []}]}, "record.signatures[0].strokes[0].points: must contain"),
     (lambda d: {"content_hash": "0" * 64}, "does not match this record's content"),
-    (lambda d: {"content_hash": "not a hash"}, "must name the content hash it signs"),
+    (lambda d: {"content_hash": "not a hash"}, "content_hash: must be the content hash it signs"),
     (lambda d: {"statement": "I agree to anything."}, "statement is not the one shown"),
     (lambda d: {"signer": d["supervisee"]}, "is not by the record's supervisor"),
 ])

@@ -142,7 +142,7 @@ def test_record_for_someone_outside_scope_is_refused(sam, db):
 def test_a_supervisee_that_is_not_an_id_is_refused(sam, alex_doc, db, supervisee):
     alex_doc["supervisee"] = supervisee
     result = sam.push_doc(alex_doc)
-    assert result["status"] == "rejected" and "not one of your supervisees" in result["reason"]
+    assert result["status"] == "rejected" and "record.supervisee: must" in result["reason"]
     assert counts(db)["records"] == 0
 
 
@@ -200,11 +200,11 @@ def test_signature_by_the_wrong_person_is_refused(sam, alex_doc):
 def test_empty_signature_is_refused(sam, alex_doc):
     alex_doc["signatures"] = [signature(alex_doc, "supervisor", strokes=[])]
     result = sam.push_doc(alex_doc)
-    assert result["status"] == "rejected" and "no strokes" in result["reason"]
+    assert result["status"] == "rejected" and "a signature must be drawn" in result["reason"]
 
 
 @pytest.mark.parametrize("field, value, words", [
-    ("wellbeing", 42, "must be text"),
+    ("wellbeing", 42, "record.fields.wellbeing: must be string or boolean or null"),
     ("wellbeing", "x" * 5001, "longer than 5000"),
     ("safeguarding_concern", "maybe", "yes or no"),
     ("no_such_field", "x", "unknown field"),
@@ -228,17 +228,38 @@ def test_a_bad_op_does_not_block_the_others(sam, alex_doc, db):
 @pytest.mark.parametrize("body, words", [
     ([], "JSON object"),
     ({"device": "tab", "ops": []}, "non-empty list"),
-    ({"device": "bad device id!", "ops": [{}]}, "device"),
-    ({"device": "tab", "ops": [{"op": "x"}]}, "needs exactly"),
-    ({"device": "tab", "ops": [{"op": "x", "record": "not-a-uuid", "base_rev": None,
-                                "kid": "k1", "iv": "", "ct": ""}]}, "UUID"),
-    ({"device": "tab", "ops": [{"op": "x", "record": "0b6e3c3e-8d55-4b59-8f59-0e7f1b1b1b1b",
-                                "base_rev": "1", "kid": "k1", "iv": "", "ct": ""}]}, "base_rev"),
+    ({"device": "bad device id!", "ops": [{}]}, "push.device: must be a short identifier"),
+    ({"device": "tab", "ops": [{"record": "x"}]}, "push.ops[0].op: must be"),
+    ({"device": "tab", "ops": ["x"]}, "push.ops[0]: must be an object"),
+    ({"device": "tab", "ops": [{"op": "x"}], "extra": 1}, "unknown key"),
 ])
 def test_malformed_batch_is_a_400_with_a_reason(sam, db, body, words):
     response = sam.browser.post_json("/sync/push", body)
     assert response.status_code == 400 and words in response.get_json()["error"]
     assert counts(db)["sync_ops"] == 0
+
+
+@pytest.mark.parametrize("spoil, words", [
+    (lambda o: {"record": "not-a-uuid"}, "push.ops[0].record: must be a lowercase UUID"),
+    (lambda o: {"record": o["record"].upper()}, "push.ops[0].record: must be a lowercase UUID"),
+    (lambda o: {"base_rev": "1"}, "push.ops[0].base_rev: must be integer or null"),
+    (lambda o: {"base_rev": 0}, "push.ops[0].base_rev: must be bigger than or equal to 1"),
+    (lambda o: {"iv": "short"}, "push.ops[0].iv"),
+    (lambda o: {"ct": 7}, "push.ops[0].ct"),
+    (lambda o: {"type": "delete"}, "push.ops[0].type: must be one of"),
+    (lambda o: {"extra": 1}, "push.ops[0]: must not contain"),
+])
+def test_a_malformed_op_is_rejected_alone_and_the_others_are_applied(sam, alex_doc, db, spoil, words):
+    good = op(sam.key, sam.kid, alex_doc)
+    other = new_doc(alex_doc["supervisee"], alex_doc["supervisor"])
+    bad = op(sam.key, sam.kid, other)
+    bad.update(spoil(bad))
+    response = sam.push(bad, good)
+    assert response.status_code == 200
+    first, second = response.get_json()["results"]
+    assert first["status"] == "rejected" and words in first["reason"], first["reason"]
+    assert second["status"] == "applied"
+    assert counts(db)["records"] == 1 and counts(db)["sync_ops"] == 1
 
 
 def test_too_many_ops_is_refused(app, sam, alex_doc):
