@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import sqlite3
 
 import click
 import sqlite_utils
@@ -11,6 +10,19 @@ from flask import current_app, g
 from flask.cli import with_appcontext
 
 from .migrations import migrations
+
+# The pysqlite3 wheel bundles a current SQLite; Debian's predates the WAL-reset fix
+# (docs/decisions.md). sqlite-utils uses pysqlite3 whenever it is installed, so this module
+# chooses the same way. Errors are caught by class: catch `db.sqlite3.OperationalError`, not
+# the standard module's, which pysqlite3 does not raise.
+try:
+    import pysqlite3.dbapi2 as sqlite3
+
+    DRIVER = "pysqlite3"
+except ImportError:
+    import sqlite3
+
+    DRIVER = "Python's sqlite3"
 
 
 def connect(path: str) -> sqlite_utils.Database:

@@ -11,7 +11,6 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import sqlite3
 from dataclasses import dataclass, field
 
 from sync import engine, schema, signatures
@@ -20,7 +19,7 @@ from sync.canonical import CanonicalError, canonical_json, content_hash
 from . import access, addenda, audit, conflicts, evidence, records, session_form
 from .accounts import draft_key, now_iso
 from .crypto import DecryptError, open_envelope, seal_envelope
-from .db import transaction
+from .db import sqlite3, transaction
 
 log = logging.getLogger(__name__)
 SERVER_FAULT = ("The server could not store this change (a fault on the server, logged for the"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from flask import Blueprint, current_app, jsonify, request
 from flask_login import current_user, login_required
 
@@ -11,7 +9,7 @@ from sync import schema
 
 from . import push
 from .auth import vault
-from .db import get_db
+from .db import get_db, sqlite3
 
 bp = Blueprint("sync", __name__, url_prefix="/sync")
 STORAGE_FULL = ("The server's storage is full, so nothing from this sync was stored. Your records are"

@@ -1,26 +1,26 @@
-"""`flask --app app verify`: check every seal, the whole audit chain, and that every
-encrypted value decrypts. Prints each fault by name and exits non-zero if there is one."""
+"""`flask --app app verify`: check every seal, the whole audit chain, that every encrypted
+value decrypts and that every stored content hash matches its document (`verify_hashes`).
+Prints each fault by name and exits non-zero if there is one; prints the SQLite in use, with a
+warning if it predates the fix of the WAL-reset bug."""
 
 from __future__ import annotations
-
-import json
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
 from sync import signatures
-from sync.canonical import content_hash
 
-from . import audit, evidence, records
+from . import audit, evidence
 from .conflicts import value_key
 from .crypto import DecryptError
-from .db import get_db
+from .db import DRIVER, get_db
+from .verify_hashes import RevisionPass
 
-# (table, column, the AAD row name of a row): every encrypted column there is. (A record's
-# current document is its head revision's.)
+# (table, column, the AAD row name of a row): every encrypted column there is, but
+# `revisions.doc_enc` (a record's current document is its head revision's), which the
+# revision pass decrypts once for the hashes, the seals and this check alike.
 ENCRYPTED = [
-    ("revisions", "doc_enc", records.revision_key),
     ("actions", "text_enc", lambda r: f"{r['record_id']}/{r['item_id']}"),
     ("conflicts", "values_enc", lambda r: value_key(r["record_id"], r["device"], r["op"], r["path"])),
     ("user_keys", "key_enc", lambda r: f"{r['user_id']}/{r['kid']}"),
@@ -43,53 +43,77 @@ def decryption_faults(db, vault) -> tuple[list[str], int]:
     return faults, count
 
 
-def seal_faults(db, vault, key) -> tuple[list[str], int]:
-    """Every seal holds, and every record signed by both has one (each head decrypted once)."""
+def seal_faults(db, vault, key, heads) -> tuple[list[str], int]:
+    """Every seal holds, and every record signed by both has one. `heads` yields each record
+    with a stored head: its row, its document (None if it did not decrypt) and that hash."""
     faults = []
     seals = {s["record_id"]: s for s in db.query("SELECT * FROM seals")}
     for row in db.query("SELECT r.id, r.rev FROM records r LEFT JOIN revisions v"
                         " ON v.record_id = r.id AND v.rev = r.rev WHERE v.id IS NULL"):
         faults.append(f"record {row['id']}: its current revision {row['rev']} is missing")
-    heads = set()
-    for row in db.query(records.HEAD_SELECT):
-        heads.add(row["id"])
-        try:
-            doc = records.head_doc(vault, row)
-        except (DecryptError, json.JSONDecodeError):
-            doc = None  # named by the decryption check
+    seen = set()
+    for row, doc, digest in heads:
+        seen.add(row["id"])
         if row["id"] in seals:
             faults += evidence.seal_faults(db, vault, key, seals[row["id"]], row=row, doc=doc)
         if doc is None:
-            continue
-        locked = signatures.is_locked(doc, content_hash(doc))
+            continue  # named by the decryption check
+        locked = signatures.is_locked(doc, digest)
         if locked and row["id"] not in seals:
             faults.append(f"record {row['id']}: signed by both but has no seal")
         if (row["status"] == "signed") != locked:
             faults.append(f"record {row['id']}: its status column says {row['status']!r},"
                           " which its signatures do not bear out")
-    for record_id in sorted(set(seals) - heads):
+    for record_id in sorted(set(seals) - seen):
         faults += evidence.seal_faults(db, vault, key, seals[record_id], row=None)
     return faults, len(seals)
 
 
-def run(db, vault, key) -> tuple[list[str], str]:
-    """All faults, and a one-line summary of what was checked."""
+# The WAL-reset bug (SQLite 3.7.0 to 3.51.2) is fixed in 3.51.3, and in 3.50.7 and 3.44.6.
+WAL_RESET_FIXED = (3, 51, 3)
+WAL_RESET_BACKPORTS = {(3, 50): 7, (3, 44): 6}
+
+
+def wal_reset_fixed(version: str) -> bool:
+    """True if this SQLite version has the fix of the WAL-reset bug."""
+    parts = tuple(int(p) for p in version.split(".")[:3])
+    backport = WAL_RESET_BACKPORTS.get(parts[:2])
+    return parts >= WAL_RESET_FIXED or (backport is not None and parts[2:] >= (backport,))
+
+
+def sqlite_in_use(db) -> tuple[str, list[str]]:
+    """What the summary says of SQLite, and a warning if it has the WAL-reset bug."""
+    version = db.execute("SELECT sqlite_version()").fetchone()[0]
+    warnings = [] if wal_reset_fixed(version) else [
+        f"SQLite {version} predates the fix of the WAL-reset bug (3.51.3), which can corrupt a"
+        " database written by several processes; see docs/decisions.md"]
+    return f"SQLite {version} ({DRIVER})", warnings
+
+
+def run(db, vault, key) -> tuple[list[str], str, list[str]]:
+    """All faults, a one-line summary of what was checked, and warnings."""
     chain = audit.verify_chain(db)
     entries = next(db.query("SELECT count(*) AS n FROM audit"))["n"]
     decrypt, values = decryption_faults(db, vault)
-    sealed, seals = seal_faults(db, vault, key)
-    summary = (f"{seals} seal(s), {entries} audit entries, {values} encrypted row(s) checked;"
-               f" seal key fingerprint {key.fingerprint}")
-    return sealed + chain + decrypt, summary
+    revisions = RevisionPass(db, vault)
+    sealed, seals = seal_faults(db, vault, key, revisions.heads())
+    sqlite, warnings = sqlite_in_use(db)
+    summary = (f"{seals} seal(s), {entries} audit entries, {revisions.revisions + values} encrypted"
+               f" row(s), {revisions.hashes} stored content hash(es) checked;"
+               f" seal key fingerprint {key.fingerprint}; {sqlite}")
+    return sealed + chain + revisions.faults + decrypt, summary, warnings
 
 
 @click.command("verify")
 @with_appcontext
 def verify_command():
-    """Check every seal, the audit chain and that every encrypted value decrypts."""
-    faults, summary = run(get_db(), current_app.extensions["vault"], current_app.extensions["seal_key"])
+    """Check every seal, the audit chain, every encrypted value and every stored content hash."""
+    faults, summary, warnings = run(get_db(), current_app.extensions["vault"],
+                                    current_app.extensions["seal_key"])
     for fault in faults:
         click.echo(f"FAULT {fault}", err=True)
+    for warning in warnings:
+        click.echo(f"WARNING {warning}", err=True)
     click.echo(summary)
     if faults:
         raise click.ClickException(f"{len(faults)} fault(s) found")
