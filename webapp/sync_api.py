@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 
 from sync import schema
 
+from . import pull as pulling
 from . import push
 from .auth import vault
 from .db import get_db, sqlite3
@@ -49,8 +50,8 @@ def push_ops():
 @login_required
 def pull():
     try:
-        answer = push.pull(get_db(), vault(), current_user, request.args.get("since"))
-    except push.BatchError as exc:
+        answer = pulling.pull(get_db(), vault(), current_user, request.args.get("since"))
+    except pulling.CursorError as exc:
         return {"error": str(exc)}, 400
     response = jsonify(answer)
     response.headers["Cache-Control"] = "no-store"
