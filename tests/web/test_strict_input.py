@@ -5,7 +5,9 @@ import base64
 import copy
 import json
 import os
+import resource
 import uuid
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -204,3 +206,31 @@ def test_a_supervisee_signature_needs_a_typed_name(sam, alex_doc):
     doc["signatures"] = [signature(doc, "supervisee", name="  ")]
     result = sam.push_doc(doc)
     assert result["status"] == "rejected" and "type their name" in result["reason"]
+
+
+def test_a_full_disk_stores_nothing_of_the_push_and_says_so(app, sam, alex_doc, db):
+    """The database cannot grow (the file size limit stands in for a full disk): the push is
+    answered with a clear 5xx the tablet retries, and none of its ops is half-written."""
+    sam.push_doc(alex_doc)
+    database = Path(app.config["DATABASE"])
+    files = [database, database.with_name(database.name + "-wal")]
+    before = counts(db)
+    ops = []
+    for n in range(8):
+        doc = new_doc(alex_doc["supervisee"], alex_doc["supervisor"])
+        doc["fields"].update({f: f"{n} " + "long answer " * 400 for f in ("workload", "current_work")})
+        ops.append(op(sam.key, sam.kid, doc))
+    limit = max(f.stat().st_size for f in files)
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, hard))
+    try:
+        response = sam.push(*ops)
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+    assert response.status_code in (503, 507), response.get_data(as_text=True)
+    assert "safe on this tablet" in response.get_json()["error"]
+    assert counts(db) == before
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    # With room again, the same push goes through whole.
+    results = sam.push(*ops).get_json()["results"]
+    assert [r["status"] for r in results] == ["applied"] * len(ops)
