@@ -40,23 +40,24 @@ def paths(value, prefix=()):
 
 
 @st.composite
-def mutated(draw, value):
-    """`value` with one to three changes: a value replaced, a key added or removed."""
+def mutated(draw, value, values=JSON):
+    """`value` with one to three changes: a value replaced (by one drawn from `values`), a key
+    added or removed."""
     value = copy.deepcopy(value)
     for _ in range(draw(st.integers(1, 3))):
         path = draw(st.sampled_from(list(paths(value))))
         if not path:
-            return draw(JSON)
+            return draw(values)
         parent = value
         for step in path[:-1]:
             parent = parent[step]
         action = draw(st.sampled_from(["replace", "add", "remove"]))
         if action == "replace":
-            parent[path[-1]] = draw(JSON)
+            parent[path[-1]] = draw(values)
         elif action == "add" and isinstance(parent, dict):
-            parent[draw(KEYS)] = draw(JSON)
+            parent[draw(KEYS)] = draw(values)
         elif action == "add" and isinstance(parent, list):
-            parent.append(draw(JSON))
+            parent.append(draw(values))
         elif isinstance(parent, dict):
             del parent[path[-1]]
         else:
