@@ -23,6 +23,9 @@ def entry_hash(prev_hash: str, at: str, user_id, action: str, record_id, detail:
 def record(db, user_id: str | None, action: str, record_id: str | None = None,
            detail: str = "") -> None:
     """Append an entry. Call inside the transaction of the write it describes."""
+    if not db.conn.in_transaction:
+        # Outside a BEGIN IMMEDIATE, two processes can read the same last hash and fork the chain.
+        raise RuntimeError("audit.record must run inside a write transaction (db.transaction)")
     last = db.execute("SELECT hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
     prev = last[0] if last else GENESIS
     at = now_iso()
