@@ -71,6 +71,9 @@ lint: setup
 bench: setup
 	$(PY) bench/sync_push.py
 	$(PY) bench/merge_throughput.py
+	$(PY) bench/pull.py
+	$(PY) bench/load.py
+	$(PY) bench/crash.py
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor

@@ -22,6 +22,7 @@ DEFAULTS = {
     "SUPERVISE_MAX_OPS": 100,  # ops in one push
     "SUPERVISE_MAX_RECORD_BYTES": 512 * 1024,  # one decrypted record document
     "SUPERVISE_IDLE_LOCK_SECONDS": 600,
+    "SUPERVISE_PULL_PAGE_BYTES": 1024 * 1024,  # one pull page, at most (and at most `limit` records)
 }
 
 

@@ -223,3 +223,29 @@ def m0005_head_document_kept_once(db):
     if missing:
         raise RuntimeError(f"{missing} records have no stored head revision; not migrating")
     db.execute("ALTER TABLE records DROP COLUMN content_enc")
+
+
+@migrations(name="0006_pull_scope")
+def m0006_pull_scope(db):
+    # What a tablet holds is a scope over clear columns (docs/sync-protocol.md, docs/access.md):
+    # when a record was signed, how many days signed records stay on tablets, and which
+    # records each user's tablets were sent (to tell them when one leaves their scope).
+    run(db, """
+    ALTER TABLE records ADD COLUMN signed_at TEXT;
+    UPDATE records SET signed_at = coalesce((SELECT sealed_at FROM seals
+        WHERE seals.record_id = records.id), updated_at) WHERE status = 'signed';
+    CREATE INDEX records_supervisor_scope ON records(supervisor_id, status, signed_at);
+    CREATE INDEX records_supervisee_scope ON records(supervisee_id, status, signed_at);
+    CREATE INDEX records_open_conflicts ON records(open_conflicts) WHERE open_conflicts > 0;
+    ALTER TABLE policy ADD COLUMN tablet_days INTEGER NOT NULL DEFAULT 45;
+    CREATE TABLE pull_scope (
+        user_id TEXT NOT NULL REFERENCES users(id),
+        record_id TEXT NOT NULL REFERENCES records(id),
+        entered_seq INTEGER NOT NULL,
+        removed_seq INTEGER,
+        PRIMARY KEY (user_id, record_id)
+    );
+    CREATE INDEX pull_scope_removed ON pull_scope(user_id, removed_seq) WHERE removed_seq IS NOT NULL;
+    INSERT INTO counters (name, value) VALUES ('pull_epoch', 1)
+    """)
+

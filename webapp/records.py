@@ -96,18 +96,22 @@ def save_head(db, vault, doc: dict, *, base_rev, author: str, device: str, op: s
         "content_hash": digest,
         "safeguarding_concern": _concern(doc), "updated_at": now,
     }
+    # When it was signed by both: how long a signed record stays on tablets (pull's scope).
+    signed_at = now if values["status"] == "signed" else None
     if row is None:
         db.execute(
             "INSERT INTO records (id, supervisee_id, supervisor_id, session_date, kind, status,"
             " rev, seq, content_hash, safeguarding_concern, created_by,"
-            " created_at, updated_at) VALUES (:id, :supervisee_id, :supervisor_id,"
+            " created_at, updated_at, signed_at) VALUES (:id, :supervisee_id, :supervisor_id,"
             " :session_date, :kind, :status, :rev, :seq, :content_hash,"
-            " :safeguarding_concern, :created_by, :created_at, :updated_at)",
+            " :safeguarding_concern, :created_by, :created_at, :updated_at, :signed_at)",
             {**values, "id": doc["id"], "supervisee_id": doc["supervisee"],
-             "supervisor_id": doc["supervisor"], "created_by": author, "created_at": now})
+             "supervisor_id": doc["supervisor"], "created_by": author, "created_at": now,
+             "signed_at": signed_at})
     else:
         sets = ", ".join(f"{k} = :{k}" for k in values)
-        db.execute(f"UPDATE records SET {sets} WHERE id = :id", {**values, "id": doc["id"]})
+        db.execute(f"UPDATE records SET {sets}, signed_at = coalesce(signed_at, :signed_at)"
+                   " WHERE id = :id", {**values, "id": doc["id"], "signed_at": signed_at})
     _store_revision(db, vault, doc, digest, plaintext, rev=rev, base_rev=base_rev, author=author,
                     device=device, op=op)
     _project_actions(db, vault, doc)

@@ -50,9 +50,16 @@ def push_ops():
 @login_required
 def pull():
     try:
-        answer = pulling.pull(get_db(), vault(), current_user, request.args.get("since"))
+        answer = pulling.pull(get_db(), vault(), current_user, request.args.get("since"),
+                              request.args.get("limit"), secret=current_app.config["SECRET_KEY"],
+                              page_bytes=current_app.config["SUPERVISE_PULL_PAGE_BYTES"])
     except pulling.CursorError as exc:
-        return {"error": str(exc)}, 400
-    response = jsonify(answer)
+        body = {"error": str(exc)}
+        if exc.restart:
+            body["restart"] = True
+        response = jsonify(body)
+        response.status_code = 400
+    else:
+        response = jsonify(answer)
     response.headers["Cache-Control"] = "no-store"
     return response

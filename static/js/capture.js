@@ -61,6 +61,7 @@ export class Capture {
     if (!draft) return false;
     const doc = draft.doc;
     this.recordId = id;
+    this.readOnly = draft.readOnly;  // on this tablet to read (a conflict to settle): not ours to edit
     this.baseRev = draft.rev;
     this.savedCt = draft.ct;
     this.form.load(doc);
@@ -175,9 +176,12 @@ export class Capture {
       }
     }
     const locked = validRoles === 2;
-    this.form.setLocked(locked);
-    this.root.querySelector("#finish").textContent = locked ? "Done: back to records" : "Finish record";
+    const frozen = locked || !!this.readOnly;
+    this.form.setLocked(frozen);
+    if (this.readOnly) for (const pad of Object.values(this.pads)) pad.setEnabled(false);
+    this.root.querySelector("#finish").textContent = frozen ? "Done: back to records" : "Finish record";
     this.root.querySelector("#locked-note").hidden = !locked;
+    this.root.querySelector("#readonly-note").hidden = !this.readOnly || locked;
     await this.showAddenda(locked);
     return locked;
   }
@@ -278,7 +282,7 @@ export class Capture {
   async finish() {
     await this.flush();
     const locked = await this.refreshSignatures();
-    if (locked) return true;
+    if (locked || this.readOnly) return true;
     const problems = this.problemsBeforeSigning();
     problems.push("Both the supervisor and the supervisee must sign");
     this.showErrors(problems);

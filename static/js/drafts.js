@@ -38,7 +38,8 @@ export async function saveDraft(session, doc, baseRev = null) {
 export async function loadDraft(session, id) {
   const entry = await (await db()).get("drafts", id);
   if (!entry || entry.owner !== session.user.id) return null;
-  return { doc: await open(session.key, id, entry), rev: entry.rev, ct: entry.ct, locked: !!entry.locked };
+  return { doc: await open(session.key, id, entry), rev: entry.rev, ct: entry.ct, locked: !!entry.locked,
+           readOnly: !!entry.readOnly };
 }
 
 /** The stored envelope and base revision of a draft, without decrypting it. */
@@ -63,7 +64,7 @@ export async function listDrafts(session) {
 
 /** saved (on device only), waiting, synced or attention. */
 export function syncState(entry, ops) {
-  if (ops.some((op) => op.state === "attention")) return "attention";
+  if (entry.moved || ops.some((op) => op.state === "attention")) return "attention";
   if (ops.length) return "waiting";
   return entry.rev ? "synced" : "saved";
 }
@@ -72,6 +73,23 @@ export function syncState(entry, ops) {
 export async function attentionOps(session) {
   const ops = await (await db()).getAllFromIndex("outbox", "owner", session.user.id);
   return ops.filter((op) => op.state === "attention");
+}
+
+/** Records that left this tablet's scope while they still had changes here (kept until sent or copied). */
+export async function movedDrafts(session) {
+  const d = await db();
+  const ops = await d.getAllFromIndex("outbox", "owner", session.user.id);
+  return (await d.getAllFromIndex("drafts", "owner", session.user.id)).filter((e) => e.moved)
+    .map((entry) => ({ entry, waiting: ops.filter((op) => op.record === entry.id).length }));
+}
+
+/** Drop a moved record's copy once nothing of it waits to be sent. */
+export async function forgetMoved(session, id) {
+  const tx = (await db()).transaction(["drafts", "outbox"], "readwrite");
+  const entry = await tx.objectStore("drafts").get(id);
+  const waiting = await tx.objectStore("outbox").index("record").count(id);
+  if (entry && entry.owner === session.user.id && entry.moved && !waiting) await tx.objectStore("drafts").delete(id);
+  await tx.done;
 }
 
 /** The user has seen a refusal: drop that op (the draft itself stays). */

@@ -116,52 +116,112 @@ async function pushRound(user, csrf, device) {
   return { done: false, ...counts };
 }
 
+const PAGE = 100;  // records per pull page (the server also stops a page at 1 MB)
+const MOVED = "This record was moved out of your tablet; send or copy your changes.";
+
 /**
- * Take what changed on the server since this tablet last asked. A draft with nothing
+ * Take what changed in this tablet's scope since it last asked, page by page (each page
+ * stored as it comes, so an interrupted sync resumes from its cursor). A draft with nothing
  * waiting takes the newer revision; a draft with edits waiting keeps them (they are merged
  * on the server against the revision they were made on, and the answer brings the merge).
- * A record this user conducts and has not finished, made on another device, becomes a draft.
+ * A record in scope that is not on the tablet is stored (read-only when this user does not
+ * conduct it). A record that left the scope is removed, unless something of it is unsent:
+ * then it stays, marked as moved, for the user to send or copy. `onProgress({done, total})`
+ * is called after each page while more follow.
  */
-async function pullChanges(user) {
+async function pullChanges(user, onProgress) {
   const d = await db();
   const cursorKey = `cursor:${user.id}`;
-  const since = (await d.get("meta", cursorKey))?.value ?? "";
-  let response;
-  try {
-    response = await fetch(`/sync/pull?since=${encodeURIComponent(since)}`, { credentials: "same-origin", cache: "no-store" });
-  } catch {
-    return { state: "offline" };
+  let since = (await d.get("meta", cursorKey))?.value ?? "";
+  let restarted = false;
+  const counts = { taken: 0, removed: 0, moved: 0 };
+  let done = 0;
+  for (;;) {
+    let response;
+    try {
+      response = await fetch(`/sync/pull?since=${encodeURIComponent(since)}&limit=${PAGE}`,
+                             { credentials: "same-origin", cache: "no-store" });
+    } catch {
+      return { state: "offline" };
+    }
+    if (response.status === 400 && !restarted) {
+      // A cursor from before the server reset what tablets hold: start again from the
+      // beginning of the scope (the first page names it, and the rest is dropped).
+      const refusal = await response.clone().json().catch(() => ({}));
+      if (refusal.restart) {
+        restarted = true;
+        since = "";
+        continue;
+      }
+    }
+    if (!response.ok) return { state: response.status === 401 ? "login" : "error", message: `Pull answered ${response.status}.` };
+    const body = await response.json();
+    const page = await storePage(d, user, body, cursorKey);
+    for (const k of Object.keys(counts)) counts[k] += page[k];
+    const total = done + (body.remaining ?? body.records.length);
+    done += body.records.length;
+    since = body.cursor;
+    if (!body.more) break;
+    onProgress?.({ done, total });
   }
-  if (!response.ok) return { state: response.status === 401 ? "login" : "error", message: `Pull answered ${response.status}.` };
-  const body = await response.json();
+  return { state: "ok", ...counts };
+}
+
+async function storePage(d, user, body, cursorKey) {
   const tx = d.transaction(["drafts", "outbox", "meta"], "readwrite");
   const drafts = tx.objectStore("drafts");
-  let taken = 0;
+  const waitingFor = (id) => tx.objectStore("outbox").index("record").count(id);
+  const counts = { taken: 0, removed: 0, moved: 0 };
+  const now = new Date().toISOString();
   for (const item of body.records) {
     const draft = await drafts.get(item.record);
-    const waiting = await tx.objectStore("outbox").index("record").count(item.record);
+    const waiting = await waitingFor(item.record);
     const { kid, iv, ct } = item;
-    const now = new Date().toISOString();
     // A signed record is the same on every device: it replaces the draft (edits still
     // waiting stay in their op and are offered as an addendum when the server refuses them).
     const signed = item.locked ? { locked: true, evidence: item.evidence } : {};
+    const flags = { readOnly: !item.yours, moved: false,
+                    conflict: item.conflict ? (draft?.conflict || "A conflicting edit is kept for a reviewer.") : null };
     if (draft && draft.owner === user.id) {
       if (item.locked || (!waiting && item.rev > (draft.rev ?? 0))) {
-        await drafts.put({ ...draft, kid, iv, ct, rev: item.rev, ...signed, updatedAt: now });
-        taken++;
+        await drafts.put({ ...draft, kid, iv, ct, rev: item.rev, ...signed, ...flags, updatedAt: now });
+        counts.taken++;
+      } else if (draft.moved) {
+        await drafts.put({ ...draft, moved: false });  // back in scope
       }
-    } else if (!draft && item.yours) {
-      await drafts.put({ id: item.record, owner: user.id, kid, iv, ct, rev: item.rev, ...signed, createdAt: now, updatedAt: now });
-      taken++;
+    } else if (!draft) {
+      await drafts.put({ id: item.record, owner: user.id, kid, iv, ct, rev: item.rev, ...signed, ...flags,
+                         createdAt: now, updatedAt: now });
+      counts.taken++;
+    }
+  }
+  // What left the scope; on a pull from the beginning, whatever the scope does not name.
+  let gone = body.removed ?? [];
+  if (body.scope) {
+    const inScope = new Set(body.scope);
+    gone = (await drafts.index("owner").getAll(user.id)).map((e) => e.id).filter((id) => !inScope.has(id));
+  }
+  for (const id of gone) {
+    const draft = await drafts.get(id);
+    if (!draft || draft.owner !== user.id || draft.rev == null) continue;  // never synced: not the server's to remove
+    if (await waitingFor(id)) {
+      if (!draft.moved) await drafts.put({ ...draft, moved: true, movedReason: MOVED });
+      counts.moved++;
+    } else {
+      await drafts.delete(id);
+      counts.removed++;
     }
   }
   await tx.objectStore("meta").put({ key: cursorKey, value: body.cursor });
   await tx.done;
-  return { state: "ok", taken };
+  return counts;
 }
 
-/** Push everything waiting for the logged-in user, then pull. Returns {state, accepted, refused, pulled}. */
-export async function pushOutbox() {
+/**
+ * Push everything waiting for the logged-in user, then pull. Returns {state, accepted,
+ * refused, pulled, removed, moved}; `onProgress({done, total})` follows a long pull.
+ */
+export async function pushOutbox(onProgress) {
   const run = async () => {
     let who;
     try {
@@ -180,9 +240,10 @@ export async function pushOutbox() {
       refused += r.refused;
       if (r.done) break;
     }
-    const pulled = await pullChanges(who.user);
+    const pulled = await pullChanges(who.user, onProgress);
     if (pulled.state !== "ok") return { ...pulled, accepted, refused };
-    return { state: "ok", accepted, refused, pulled: pulled.taken, user: who.user.id };
+    return { state: "ok", accepted, refused, pulled: pulled.taken, removed: pulled.removed,
+             moved: pulled.moved, user: who.user.id };
   };
   // One push at a time across the page and the service worker.
   if (globalThis.navigator?.locks) return navigator.locks.request("supervise-outbox", run);

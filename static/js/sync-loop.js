@@ -19,7 +19,8 @@ export async function syncNow() {
   report({ state: "syncing" });
   let result;
   try {
-    result = await pushOutbox();
+    // A long first sync comes in pages: say how far it has got (the tablet stays usable).
+    result = await pushOutbox((progress) => report({ state: "downloading", ...progress }));
   } catch (error) {
     result = { state: "error", message: String(error) };
   }
