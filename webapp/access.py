@@ -55,3 +55,39 @@ def can_resolve(db, user: User, record_row: dict | None) -> bool:
     if user.has(*EVERYTHING):
         return True
     return supervises_now(db, user.id, record_row["supervisee_id"])
+
+
+# Who may call each endpoint: the one table the role x route matrix test walks
+# (tests/web/test_route_matrix.py). A route with no entry here fails that test, so declare a
+# new route's rule here when you add it. The rules:
+#   public          anyone, logged in or not (the app shell, login, the public seal key)
+#   login           any logged-in user; anonymous: a redirect to /login (401 JSON for /api, /sync)
+#   role:a,b        logged-in users holding one of these roles; others: 404 (auth.role_required)
+#   record:view     who may read the record (can_view): others get 404, as for a missing record
+#   record:resolve  who may settle its conflicts (can_resolve): others get 404
+ROUTE_RULES: dict[str, str] = {
+    "static": "public",
+    "auth.login": "public",
+    "auth.logout": "public",
+    "auth.account": "login",
+    "auth.change_password": "login",
+    "auth.logout_others": "login",
+    "api.session": "public",
+    "api.keys": "login",
+    "api.pack": "login",
+    "sync.push_ops": "login",
+    "sync.pull": "login",
+    "tablet.page": "public",
+    "tablet.offline": "public",
+    "tablet.service_worker": "public",
+    "tablet.manifest": "public",
+    "home.index": "login",
+    "review.index": "login",
+    "review.show": "record:view",
+    "review.settle": "record:resolve",
+    "signed.evidence_page": "record:view",
+    "signed.pdf_copy": "record:view",
+    "signed.add_addendum": "record:view",
+    "signed.acknowledge": "record:view",
+    "signed.public_key": "public",
+}

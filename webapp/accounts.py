@@ -8,13 +8,17 @@ import uuid
 from dataclasses import dataclass, field
 
 from flask_login import UserMixin
-from werkzeug.security import check_password_hash, generate_password_hash
+
+from . import passwords, sessions
+from .db import transaction
 
 ROLES = ("staff", "supervisor", "dsl", "leader", "inspector", "admin")
-# A stable hash to compare against when the email is unknown, so a login takes the same
-# time whether or not the account exists.
-_DUMMY_HASH = generate_password_hash("not a password")
-MIN_PASSWORD = 10
+MIN_PASSWORD = passwords.MIN_LENGTH
+
+
+def generate_password_hash(password: str) -> str:
+    """The stored form of a password (Argon2id: webapp/passwords.py)."""
+    return passwords.hash_password(password)
 
 
 @dataclass
@@ -63,14 +67,59 @@ def find_by_email(db, email: str) -> dict | None:
 
 
 def authenticate(db, email: str, password: str) -> User | None:
-    """The active user with this email and password, or None."""
+    """The active user with this email and password, or None.
+
+    A hash made with older or weaker parameters is replaced by a current one (in its own
+    short transaction: call this outside one, so hashing never holds the write lock).
+    """
     row = find_by_email(db, email or "")
     if row is None:
-        check_password_hash(_DUMMY_HASH, password or "")
+        passwords.verify(passwords.DUMMY_HASH, password or "")
         return None
-    if not check_password_hash(row["password_hash"], password or "") or not row["active"]:
+    if not passwords.verify(row["password_hash"], password or "") or not row["active"]:
         return None
+    if passwords.needs_rehash(row["password_hash"]):
+        fresh = generate_password_hash(password)
+        with transaction(db):
+            db.execute("UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?",
+                       [fresh, row["id"], row["password_hash"]])
     return _user(row)
+
+
+def check_password(db, user_id: str, password: str) -> bool:
+    """Whether this is the user's current password (for re-entry before a sensitive action)."""
+    row = next(db.query("SELECT password_hash FROM users WHERE id = ? AND active = 1",
+                        [user_id]), None)
+    return row is not None and passwords.verify(row["password_hash"], password or "")
+
+
+def change_password(db, user_id: str, new_password: str, *, keep_session: str | None = None) -> None:
+    """Set a new password and end every other session of the user (inside a transaction).
+
+    Raises ValueError naming the first rule the password breaks.
+    """
+    row = next(db.query("SELECT email, name FROM users WHERE id = ?", [user_id]))
+    if found := passwords.problems(new_password, email=row["email"], name=row["name"]):
+        raise ValueError(found[0])
+    db.execute("UPDATE users SET password_hash = ? WHERE id = ?",
+               [generate_password_hash(new_password), user_id])
+    sessions.end_all(db, user_id, "password changed", keep=keep_session)
+
+
+def set_roles(db, user_id: str, roles) -> None:
+    """Give a user these roles and end all their sessions (the next login has the new roles)."""
+    roles = sorted(set(roles))
+    if not roles or any(r not in ROLES for r in roles):
+        raise ValueError(f"roles must be chosen from {', '.join(ROLES)}")
+    db.execute("UPDATE users SET roles = ? WHERE id = ?", [" ".join(roles), user_id])
+    sessions.end_all(db, user_id, "roles changed")
+
+
+def set_active(db, user_id: str, active: bool) -> None:
+    """Activate or deactivate an account; deactivating ends all its sessions at once."""
+    db.execute("UPDATE users SET active = ? WHERE id = ?", [1 if active else 0, user_id])
+    if not active:
+        sessions.end_all(db, user_id, "deactivated")
 
 
 def create_user(db, vault, *, email: str, name: str, roles, password: str,
@@ -84,8 +133,8 @@ def create_user(db, vault, *, email: str, name: str, roles, password: str,
     roles = sorted(set(roles))
     if not roles or any(r not in ROLES for r in roles):
         raise ValueError(f"roles must be chosen from {', '.join(ROLES)}")
-    if len(password or "") < MIN_PASSWORD:
-        raise ValueError(f"the password must be at least {MIN_PASSWORD} characters")
+    if found := passwords.problems(password, email=email, name=name):
+        raise ValueError(found[0])
     if find_by_email(db, email):
         raise ValueError(f"{email} already has an account")
     user_id = str(uuid.uuid4())

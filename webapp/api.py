@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify, url_for
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 
-from . import accounts, audit, records, session_form
-from .auth import vault
+from . import accounts, audit, records, session_form, sessions
+from .auth import current_session, vault
 from .crypto import b64
 from .db import get_db, transaction
 
@@ -28,8 +28,21 @@ def session():
 @bp.get("/keys")
 @login_required
 def keys():
-    """The user's draft key, to be wrapped under the device passphrase on the tablet."""
+    """The user's draft key, to be wrapped under the device passphrase on the tablet.
+
+    It decrypts every draft of this user on every tablet, so it is given only to a login
+    whose password was typed in the last few minutes (SUPERVISE_KEY_LOGIN_MINUTES).
+    """
     db = get_db()
+    minutes = float(current_app.config["SUPERVISE_KEY_LOGIN_MINUTES"])
+    if sessions.login_age_minutes(current_session()) > minutes:
+        with transaction(db):
+            audit.record(db, current_user.id, "key.refused", detail="login not recent")
+        response = jsonify({"error": "For your safety, enter your password again to set up this "
+                                     "tablet.", "reauth": True,
+                            "login": url_for("auth.login", next="/tablet")})
+        response.headers["Cache-Control"] = "no-store"
+        return response, 401
     kid, key = accounts.draft_key(db, vault(), current_user.id)
     with transaction(db):
         audit.record(db, current_user.id, "key.fetched", detail=kid)

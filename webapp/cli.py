@@ -9,7 +9,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from . import accounts, audit
+from . import accounts, audit, sessions
 from .db import get_db, transaction
 
 DEMO_PASSWORD = "demo-supervise-2026"
@@ -100,6 +100,56 @@ def create_user_command(email, name, roles, supervisor_email, probation_end, pas
     click.echo(f"Created {user.email} ({', '.join(sorted(user.roles))}).")
 
 
+def _account(db, email: str) -> dict:
+    row = accounts.find_by_email(db, email)
+    if row is None:
+        raise click.ClickException(f"no account for {email}")
+    return row
+
+
+@click.command("set-roles")
+@with_appcontext
+@click.option("--email", required=True)
+@click.option("--role", "roles", multiple=True, required=True,
+              type=click.Choice(accounts.ROLES), help="Repeat for several roles.")
+def set_roles_command(email, roles):
+    """Give an account these roles (its logins end at once)."""
+    db = get_db()
+    row = _account(db, email)
+    with transaction(db):
+        accounts.set_roles(db, row["id"], roles)
+        audit.record(db, None, "user.roles_changed", detail=f"{row['id']} {','.join(sorted(roles))}")
+    click.echo(f"{row['email']} now has: {', '.join(sorted(set(roles)))}. Their logins ended.")
+
+
+@click.command("deactivate-user")
+@with_appcontext
+@click.option("--email", required=True)
+def deactivate_user_command(email):
+    """Deactivate an account: it cannot log in, and its logins end at once."""
+    db = get_db()
+    row = _account(db, email)
+    with transaction(db):
+        accounts.set_active(db, row["id"], False)
+        audit.record(db, None, "user.deactivated", detail=row["id"])
+    click.echo(f"{row['email']} is deactivated. Their logins ended.")
+
+
+@click.command("end-sessions")
+@with_appcontext
+@click.option("--email", required=True)
+def end_sessions_command(email):
+    """End every login of an account (a lost tablet, a stolen cookie)."""
+    db = get_db()
+    row = _account(db, email)
+    with transaction(db):
+        count = sessions.end_all(db, row["id"], "ended by an administrator")
+        audit.record(db, None, "sessions.ended_by_admin", detail=f"{row['id']} {count} session(s)")
+    click.echo(f"Ended {count} login(s) of {row['email']}.")
+
+
 def init_app(app) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_user_command)
+    for command in (set_roles_command, deactivate_user_command, end_sessions_command):
+        app.cli.add_command(command)

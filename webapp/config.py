@@ -14,11 +14,19 @@ DEFAULTS = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_SECURE": False,
-    "PERMANENT_SESSION_LIFETIME": 12 * 3600,
+    "PERMANENT_SESSION_LIFETIME": 12 * 3600,  # set from SUPERVISE_SESSION_HOURS in finish()
     "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
-    "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the login session
+    "WTF_CSRF_TIME_LIMIT": 12 * 3600,  # set from SUPERVISE_SESSION_HOURS in finish()
     "RATELIMIT_STORAGE_URI": "memory://",
-    "RATELIMIT_LOGIN": "10 per minute",
+    # Login attempts from one address (an office behind one NAT shares it: generous) and
+    # failed logins for one account (wherever they come from: strict). docs/security.md.
+    "RATELIMIT_LOGIN": "30 per minute",
+    "RATELIMIT_LOGIN_ACCOUNT": "5 per 15 minutes",
+    # Server-side sessions (webapp/sessions.py): idle and absolute timeouts, and how recent
+    # the password must be to fetch the draft key (GET /api/keys).
+    "SUPERVISE_IDLE_MINUTES": 30,
+    "SUPERVISE_SESSION_HOURS": 12,
+    "SUPERVISE_KEY_LOGIN_MINUTES": 5,
     "SUPERVISE_MAX_OPS": 100,  # ops in one push
     "SUPERVISE_MAX_RECORD_BYTES": 512 * 1024,  # one decrypted record document
     "SUPERVISE_IDLE_LOCK_SECONDS": 600,
@@ -39,6 +47,9 @@ def read_environment() -> dict:
         env["SESSION_COOKIE_SECURE"] = True
     if value := os.environ.get("SUPERVISE_PROXIES"):
         env["PROXIES"] = int(value)
+    for name in ("SUPERVISE_IDLE_MINUTES", "SUPERVISE_SESSION_HOURS", "SUPERVISE_KEY_LOGIN_MINUTES"):
+        if value := os.environ.get(name):
+            env[name] = float(value)
     return env
 
 
@@ -64,3 +75,9 @@ def finish(config: dict) -> None:
     config.setdefault("DATABASE", str(data_dir / "supervise.db"))
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = secret_file(data_dir / "secret.key").hex()
+    # A CSRF token and the session cookie never outlive the login session they belong to.
+    lifetime = int(float(config["SUPERVISE_SESSION_HOURS"]) * 3600)
+    if not 0 < float(config["SUPERVISE_IDLE_MINUTES"]) * 60 <= lifetime:
+        raise RuntimeError("SUPERVISE_IDLE_MINUTES must be positive and within SUPERVISE_SESSION_HOURS")
+    config["WTF_CSRF_TIME_LIMIT"] = lifetime
+    config["PERMANENT_SESSION_LIFETIME"] = lifetime

@@ -25,6 +25,8 @@ def _wants_json() -> bool:
 def handle_http(exc: HTTPException):
     code = exc.code or 500
     message = MESSAGES.get(code, exc.description or "Something went wrong.")
+    if code == 429 and getattr(getattr(exc, "limit", None), "error_message", None):
+        message = exc.description  # a limit that says which (Flask-Limiter)
     if isinstance(exc, CSRFError):
         message = ("Your form expired (security token missing or stale). "
                    "Reload the page and try again.")

@@ -1,9 +1,26 @@
-"""Rate limits (Flask-Limiter): guessing passwords is slow."""
+"""Rate limits (Flask-Limiter): guessing passwords is slow.
 
+Logins are limited twice, with separate keys: per address (generous, so an office behind one
+address is never locked out by one person's typos) and per account tried (strict, counting
+failures only, wherever they come from). See webapp/auth.py and docs/security.md.
+"""
+
+from flask import request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from flask_login import current_user
 
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def account_tried() -> str:
+    """The key of the account a login form names (normalised like accounts.find_by_email)."""
+    return "account:" + request.form.get("email", "")[:254].strip().lower()
+
+
+def account_logged_in() -> str:
+    """The key of the logged-in account (re-entering a password counts against it too)."""
+    return "account-id:" + (current_user.get_id() or "")
 
 
 def init_app(app) -> None:

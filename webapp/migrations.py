@@ -249,3 +249,23 @@ def m0006_pull_scope(db):
     INSERT INTO counters (name, value) VALUES ('pull_epoch', 1)
     """)
 
+
+@migrations(name="0008_sessions")
+def m0008_sessions(db):
+    # Server-side login sessions (docs/security.md): the cookie carries a random token, the
+    # row is found by its SHA-256 (a copy of the database holds no live token). A row ends
+    # with a reason; idle and absolute timeouts are compared with these times on every request.
+    run(db, """
+    CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users(id),
+        created_at TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        authenticated_at TEXT NOT NULL,
+        address TEXT,
+        user_agent TEXT,
+        ended_at TEXT,
+        ended_why TEXT
+    );
+    CREATE INDEX sessions_open ON sessions(user_id) WHERE ended_at IS NULL
+    """)

@@ -1,12 +1,13 @@
 // The tablet page: set up or unlock, list this person's session records, open one.
 import * as vault from "./vault.js";
 import { WrongPassphrase } from "./crypto.js";
-import { attentionOps, clearSynced, dismissOp, listDrafts, loadDraft, oldestUnsynced, saveDraft } from "./drafts.js";
+import { attentionOps, clearSynced, dismissOp, forgetMoved, listDrafts, loadDraft, movedDrafts, oldestUnsynced, saveDraft } from "./drafts.js";
 import { changesAsText } from "./addenda.js";
 import { open } from "./crypto.js";
 import { Capture } from "./capture.js";
 import * as loop from "./sync-loop.js";
 import { serverSession } from "./outbox.js";
+import { db } from "./store.js";
 
 const app = document.getElementById("app");
 const $ = (selector) => app.querySelector(selector);
@@ -54,8 +55,54 @@ async function start() {
   const select = $("#unlock-user");
   select.replaceChildren(...known.map((u) => new Option(`${u.name} (${u.email})`, u.userId)));
   if (serverUser) select.value = serverUser.id;
+  showUnlockLogin();
   show("unlock");
   $("#unlock-passphrase").focus();
+}
+
+// Online, the server login is needed to sync: it ends when the tablet locks, so unlocking
+// asks for the password too (optional: without it the records wait on the tablet).
+function showUnlockLogin() {
+  $("#unlock-login").hidden = serverUser === undefined || serverUser?.id === $("#unlock-user").value;
+}
+$("#unlock-user").addEventListener("change", showUnlockLogin);
+
+/** Log in to the server from the tablet page (the login form's POST, without leaving the page). */
+async function logIn(email, password) {
+  const { csrf } = await serverSession();
+  const response = await fetch("/login", {
+    method: "POST", credentials: "same-origin", cache: "no-store", redirect: "manual",
+    body: new URLSearchParams({ email, password, csrf_token: csrf }),
+  });
+  if (response.type !== "opaqueredirect") {
+    throw new Error(response.status === 429 ? "Too many login attempts: wait a few minutes, or unlock without the password."
+      : "That login password is not right. The tablet stays locked.");
+  }
+  serverUser = (await serverSession()).user;
+  document.getElementById("logout-form").hidden = !serverUser;
+}
+
+/** The tablet locks: end its server login too (when online), so a locked tablet opens nothing. */
+async function endServerLogin(reason) {
+  if (!serverUser || !navigator.onLine) return;
+  try {
+    const { csrf, user } = await serverSession();
+    if (user) {
+      await fetch("/logout", {
+        method: "POST", credentials: "same-origin", cache: "no-store", redirect: "manual",
+        body: new URLSearchParams({ csrf_token: csrf, reason: reason === "idle" ? "idle" : "lock" }),
+      });
+    }
+  } catch {
+    // Offline after all: the server ends the login after its own idle timeout.
+  }
+  serverUser = null;
+}
+
+/** How many records of this person wait in the outbox (to say so while logged out). */
+async function waitingRecords(s) {
+  const ops = await (await db()).getAllFromIndex("outbox", "owner", s.user.id);
+  return new Set(ops.filter((op) => op.state === "waiting").map((op) => op.record)).size;
 }
 
 async function afterUnlock(s) {
@@ -74,9 +121,19 @@ $("#setup-form").addEventListener("submit", async (event) => {
   if (pass.length < 8) return message("Choose a passphrase of at least 8 characters.");
   if (pass !== $("#setup-confirm").value) return message("The two passphrases are not the same.");
   try {
+    const password = $("#setup-password").value;
+    if (!$("#setup-login").hidden && password) await logIn(serverUser.email, password);
     await afterUnlock(await vault.setUp(serverUser, pass));
+    $("#setup-login").hidden = true;
   } catch (error) {
+    // The key is given only to a recent login: ask for the password and keep the passphrase.
+    if (error.reauth) {
+      $("#setup-login").hidden = false;
+      $("#setup-password").focus();
+    }
     message(error.message);
+    $("#setup-password").value = "";
+    return;
   }
   event.target.reset();
 });
@@ -86,12 +143,15 @@ $("#unlock-form").addEventListener("submit", async (event) => {
   const button = event.target.querySelector("button");
   button.disabled = true;
   try {
-    await afterUnlock(await vault.unlock($("#unlock-user").value, $("#unlock-passphrase").value));
+    const password = $("#unlock-login").hidden ? "" : $("#unlock-password").value;
+    const login = async (entry) => { if (password) await logIn(entry.email, password); };
+    await afterUnlock(await vault.unlock($("#unlock-user").value, $("#unlock-passphrase").value, login));
   } catch (error) {
     message(error instanceof WrongPassphrase ? error.message : `Could not unlock: ${error.message}`);
   } finally {
     button.disabled = false;
     $("#unlock-passphrase").value = "";
+    $("#unlock-password").value = "";
   }
 });
 
@@ -148,8 +208,20 @@ async function renderDrafts() {
     return tr;
   }));
   const attention = await attentionOps(s);
-  $("#attention").hidden = !attention.length;
-  $("#attention-list").replaceChildren(...attention.map((op) => {
+  const moved = await movedDrafts(s);
+  $("#attention").hidden = !attention.length && !moved.length;
+  $("#attention-list").replaceChildren(...moved.map(({ entry, waiting }) => {
+    // Left this tablet's scope with changes not sent: kept until they are sent or copied.
+    const li = document.createElement("li");
+    li.append(`${entry.movedReason} `);
+    li.append(Object.assign(document.createElement("a"), { href: `#record=${entry.id}`, textContent: "Open the record" }));
+    if (!waiting) {
+      const forget = Object.assign(document.createElement("button"), { type: "button", textContent: "Remove from this tablet" });
+      forget.addEventListener("click", async () => { await forgetMoved(s, entry.id); renderDrafts(); });
+      li.append(" ", forget);
+    }
+    return li;
+  }), ...attention.map((op) => {
     const li = document.createElement("li");
     li.append(`${op.reason} `);
     const openLink = Object.assign(document.createElement("a"), { href: `#record=${op.record}`, textContent: "Open the record" });
@@ -222,12 +294,21 @@ logout.addEventListener("submit", async (event) => {
 
 loop.onReport(async (result) => {
   const s = vault.session();
-  const refused = s && result.state === "ok" ? (await attentionOps(s)).length : 0;
+  const refused = s && result.state === "ok" ? (await attentionOps(s)).length + (await movedDrafts(s)).length : 0;
+  const progress = document.getElementById("pull-progress");
+  progress.hidden = result.state !== "downloading";
+  if (result.state === "downloading") {
+    progress.textContent = `Downloading ${result.done} of ${result.total} records…`;
+    return;  // the list is drawn again when the sync ends; the form stays usable meanwhile
+  }
   const words = {
     syncing: "Syncing…", offline: "Offline: changes wait on this tablet.",
     ok: refused ? `Synced, but ${refused} change(s) were not accepted: see “Needs attention”.` : "All changes synced.",
     login: "Log in to sync. Your drafts are safe on this tablet.", error: result.message,
   };
+  // Locking ends the login: the outbox waits for the next one, and the tablet says so.
+  const waiting = s && result.state === "login" ? await waitingRecords(s) : 0;
+  if (waiting) words.login = `${waiting} record(s) wait for you to log in to send. Your drafts are safe on this tablet.`;
   $("#sync-status").textContent = words[result.state] ?? "";
   if (result.state === "ok" && result.user && result.user !== vault.session()?.user.id) {
     $("#sync-status").textContent = "Sync waits for this person to log in on this tablet.";
@@ -237,7 +318,8 @@ loop.onReport(async (result) => {
   if (!$("#view-capture").hidden) capture.followDevice();
 });
 
-vault.onLock(async () => {
+vault.onLock(async (reason) => {
+  if (reason !== "logout") await endServerLogin(reason);
   await capture.end();
   pack = null;
   location.hash = "";

@@ -30,7 +30,11 @@ export async function knownUsers() {
 /** First use on this tablet: fetch the draft key, wrap it under the passphrase, keep only that. */
 export async function setUp(user, passphrase) {
   const response = await fetch("/api/keys", { credentials: "same-origin", cache: "no-store" });
-  if (!response.ok) throw new Error("Could not fetch your key. Are you still logged in?");
+  if (!response.ok) {
+    // The key is given only to a login of the last few minutes: the page asks for the password.
+    const body = await response.json().catch(() => ({}));
+    throw Object.assign(new Error(body.error || "Could not fetch your key. Are you still logged in?"), { reauth: !!body.reauth });
+  }
   const { kid, key } = await response.json();
   const raw = fromB64(key);
   const wrapped = await wrapDraftKey(raw, passphrase, user.id, kid);
@@ -41,11 +45,16 @@ export async function setUp(user, passphrase) {
   return current;
 }
 
-/** Unlock with the passphrase; throws WrongPassphrase. */
-export async function unlock(userId, passphrase) {
+/**
+ * Unlock with the passphrase; throws WrongPassphrase. `before(entry)` runs once the passphrase
+ * proved right and before the tablet opens (logging in to the server): if it throws, the
+ * tablet stays locked.
+ */
+export async function unlock(userId, passphrase, before = async () => {}) {
   const entry = await (await db()).get("keys", userId);
   if (!entry) throw new Error("This person has not set up this tablet yet.");
   const key = await unwrapDraftKey(entry, passphrase);
+  await before(entry);
   current = { user: { id: entry.userId, name: entry.name, email: entry.email }, key, kid: entry.kid };
   return current;
 }

@@ -60,7 +60,7 @@ def test_login_expired_while_offline(tablet):
     tablet.offline(False)
     page.get_by_role("button", name="Back to records").click()
     expect(page.locator("#sync-status")).to_have_text(
-        "Log in to sync. Your drafts are safe on this tablet.")
+        "1 record(s) wait for you to log in to send. Your drafts are safe on this tablet.")
     expect(tablet.sync_cell(record_id)).to_have_text("Waiting to sync")
     tablet.row_for(record_id).get_by_role("link", name="Open session record for Alex").click()
     expect(page.get_by_label("Summary of key discussion points")).to_have_value(

@@ -1,5 +1,7 @@
 """Who may see what: the whole role x route matrix, and pull's scope."""
 
+import re
+
 import pytest
 from records_helper import Tablet, new_doc, signed
 from support import user_id
@@ -38,11 +40,16 @@ def test_review_list(as_user, alex_record, email):
     assert (alex_record["id"] in text) == (email in MAY_READ_ALEX)
 
 
+# Who holds it on a tablet (recently signed: the one who conducted it and the one it is
+# about); the DSL and leaders read it online only (docs/access.md).
+MAY_HOLD_ALEX = {"sam.supervisor@demo.test", "alex.staff@demo.test"}
+
+
 @pytest.mark.parametrize("email", EVERYONE)
 def test_pull(as_user, alex_record, email):
     tablet = Tablet(as_user(email))
     ids = [r["record"] for r in tablet.pull()["records"]]
-    assert (alex_record["id"] in ids) == (email in MAY_READ_ALEX)
+    assert (alex_record["id"] in ids) == (email in MAY_HOLD_ALEX)
     if ids:
         assert tablet.open(tablet.pull()["records"][0])["id"] == alex_record["id"]
 
@@ -52,7 +59,10 @@ def test_unknown_record_and_forbidden_record_look_the_same(as_user, alex_record)
     forbidden = kim.get(f"/records/{alex_record['id']}")
     missing = kim.get("/records/00000000-0000-4000-8000-000000000000")
     assert forbidden.status_code == missing.status_code == 404
-    assert forbidden.get_data() == missing.get_data()
+    # Byte for byte, but for the CSP nonce, which is fresh in every response.
+    def same(response):
+        return re.sub(rb'nonce="[^"]+"', b'nonce=""', response.get_data())
+    assert same(forbidden) == same(missing)
 
 
 def test_refused_views_are_audited(as_user, alex_record, db):

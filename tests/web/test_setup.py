@@ -70,7 +70,7 @@ def test_create_user_refuses_bad_input_and_writes_nothing(app):
     assert result.exit_code != 0 and "no account for nobody@demo.test" in result.output
     short = runner.invoke(args=["create-user", "--email", "y@demo.test", "--name", "Y",
                                 "--role", "staff", "--password-stdin"], input="short\n")
-    assert "at least 10 characters" in short.output
+    assert "at least 12 characters" in short.output
     db = connect(app.config["DATABASE"])
     assert next(db.query("SELECT count(*) AS n FROM users WHERE email IN"
                          " ('x@demo.test', 'y@demo.test')"))["n"] == 0
