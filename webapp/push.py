@@ -131,6 +131,9 @@ class Pusher:
     seal_key: object
     ip: str = ""
     user_agent: str = ""
+    # How the pusher is known: "login" (a login session's cookie) or "device" (a tablet's
+    # push-only device credential, when no login is open).
+    via: str = "login"
     _keys: dict = field(default_factory=dict, repr=False)
 
     def draft_key(self, db, vault, kid: str | None = None) -> tuple[str, bytes] | None:
