@@ -5,7 +5,8 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from support import TEST_CONFIG, Browser
+from records_helper import Tablet, new_doc
+from support import TEST_CONFIG, Browser, user_id
 
 from webapp import create_app
 from webapp.cli import seed_demo
@@ -57,3 +58,15 @@ def as_user(app):
         assert b.login(email).status_code == 302
         return b
     return make
+
+
+@pytest.fixture
+def sam(as_user):
+    """Sam Supervisor's tablet (pushes and pulls as the tablet does)."""
+    return Tablet(as_user("sam.supervisor@demo.test"), device="tab-sam")
+
+
+@pytest.fixture
+def alex_doc(db):
+    """A new, complete, unsigned session record of Alex's, conducted by Sam."""
+    return new_doc(user_id(db, "alex.staff@demo.test"), user_id(db, "sam.supervisor@demo.test"))

@@ -17,11 +17,6 @@ def counts(db):
 
 
 @pytest.fixture
-def sam(as_user):
-    return Tablet(as_user("sam.supervisor@demo.test"), device="tab-sam")
-
-
-@pytest.fixture
 def draft(db):
     return new_doc(user_id(db, "alex.staff@demo.test"), user_id(db, "sam.supervisor@demo.test"))
 

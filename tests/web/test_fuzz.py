@@ -10,16 +10,10 @@ import pytest
 from fuzzing import JSON, QUERY, bad_ops, check_get, check_push
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from records_helper import Tablet
 from support import user_id
 
 FUZZ = settings(max_examples=60, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-
-
-@pytest.fixture
-def sam(as_user):
-    return Tablet(as_user("sam.supervisor@demo.test"), device="tab-fuzz")
 
 
 @pytest.fixture

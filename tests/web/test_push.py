@@ -16,16 +16,6 @@ def counts(db):
             for t in ("records", "revisions", "sync_ops", "actions")}
 
 
-@pytest.fixture
-def sam(as_user):
-    return Tablet(as_user("sam.supervisor@demo.test"))
-
-
-@pytest.fixture
-def alex_doc(db):
-    return new_doc(user_id(db, "alex.staff@demo.test"), user_id(db, "sam.supervisor@demo.test"))
-
-
 def test_first_push_is_applied_and_stored_encrypted(sam, alex_doc, db):
     alex_doc["fields"]["wellbeing"] = "CANARY-wellbeing"
     alex_doc["lists"]["actions"] = [{"id": "a1", "text": "Book team-teach refresher",
