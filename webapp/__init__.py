@@ -47,6 +47,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         api,
         auth,
         cli,
+        confirm,
         db,
         errors,
         home,
@@ -64,7 +65,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.init_app(app)
     cli.init_app(app)
     verify.init_app(app)
-    for module in (auth, api, sync_api, tablet, review, signed, home):
+    for module in (auth, api, confirm, sync_api, tablet, review, signed, home):
         app.register_blueprint(module.bp)
     app.after_request(no_store_for_people)
     if not app.config.get("SKIP_MIGRATIONS"):

@@ -65,6 +65,9 @@ def can_resolve(db, user: User, record_row: dict | None) -> bool:
 #   role:a,b        logged-in users holding one of these roles; others: 404 (auth.role_required)
 #   record:view     who may read the record (can_view): others get 404, as for a missing record
 #   record:resolve  who may settle its conflicts (can_resolve): others get 404
+#   login+device    as login, or a tablet's push-only credential (`Authorization: Device`,
+#                   webapp/devices.py) with no login; every other rule ignores that header
+#   device:own      a logged-in user who has used the device named in the URL; others: 404
 ROUTE_RULES: dict[str, str] = {
     "static": "public",
     "auth.login": "public",
@@ -72,10 +75,13 @@ ROUTE_RULES: dict[str, str] = {
     "auth.account": "login",
     "auth.change_password": "login",
     "auth.logout_others": "login",
+    "auth.device_lost": "device:own",
     "api.session": "public",
     "api.keys": "login",
+    "api.device": "login",
     "api.pack": "login",
-    "sync.push_ops": "login",
+    "signing.confirm": "login",
+    "sync.push_ops": "login+device",
     "sync.pull": "login",
     "tablet.page": "public",
     "tablet.offline": "public",

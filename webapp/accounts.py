@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from flask_login import UserMixin
 
-from . import passwords, sessions
+from . import devices, passwords, sessions
 from .db import transaction
 
 ROLES = ("staff", "supervisor", "dsl", "leader", "inspector", "admin")
@@ -104,6 +104,7 @@ def change_password(db, user_id: str, new_password: str, *, keep_session: str | 
     db.execute("UPDATE users SET password_hash = ? WHERE id = ?",
                [generate_password_hash(new_password), user_id])
     sessions.end_all(db, user_id, "password changed", keep=keep_session)
+    devices.revoke(db, user_id=user_id, why="password changed")
 
 
 def set_roles(db, user_id: str, roles) -> None:
@@ -113,13 +114,19 @@ def set_roles(db, user_id: str, roles) -> None:
         raise ValueError(f"roles must be chosen from {', '.join(ROLES)}")
     db.execute("UPDATE users SET roles = ? WHERE id = ?", [" ".join(roles), user_id])
     sessions.end_all(db, user_id, "roles changed")
+    devices.revoke(db, user_id=user_id, why="roles changed")
 
 
-def set_active(db, user_id: str, active: bool) -> None:
-    """Activate or deactivate an account; deactivating ends all its sessions at once."""
+def set_active(db, user_id: str, active: bool, vault=None) -> str | None:
+    """Activate or deactivate an account; deactivating ends all its sessions at once, revokes
+    its tablets' push credentials and (given the vault) rotates its draft key, so a tablet
+    copy of the old key opens nothing new. Returns the new kid, if any."""
     db.execute("UPDATE users SET active = ? WHERE id = ?", [1 if active else 0, user_id])
-    if not active:
-        sessions.end_all(db, user_id, "deactivated")
+    if active:
+        return None
+    sessions.end_all(db, user_id, "deactivated")
+    devices.revoke(db, user_id=user_id, why="deactivated")
+    return add_draft_key(db, vault, user_id) if vault is not None else None
 
 
 def create_user(db, vault, *, email: str, name: str, roles, password: str,
@@ -157,11 +164,21 @@ def add_draft_key(db, vault, user_id: str) -> str:
     return kid
 
 
+def rotate_draft_key(db, vault, user_id: str) -> str:
+    """A new current draft key for the user (call inside a transaction); returns its kid.
+
+    The old keys stay: the server still opens envelopes made under them (a tablet's outbox
+    written before the rotation), but pulls and answers are sealed under the new one, and
+    `GET /api/keys` gives the new one (the tablet re-wraps at its next unlock online).
+    """
+    return add_draft_key(db, vault, user_id)
+
+
 def draft_key(db, vault, user_id: str, kid: str | None = None) -> tuple[str, bytes] | None:
-    """(kid, key) of the user's current draft key, or of the named one."""
+    """(kid, key) of the user's current draft key (the newest), or of the named one."""
     if kid is None:
         row = next(db.query("SELECT * FROM user_keys WHERE user_id = ? ORDER BY created_at DESC,"
-                            " kid DESC LIMIT 1", [user_id]), None)
+                            " length(kid) DESC, kid DESC LIMIT 1", [user_id]), None)
     else:
         row = next(db.query("SELECT * FROM user_keys WHERE user_id = ? AND kid = ?",
                             [user_id, kid]), None)
@@ -169,6 +186,13 @@ def draft_key(db, vault, user_id: str, kid: str | None = None) -> tuple[str, byt
         return None
     return row["kid"], vault.open("user_keys", f"{user_id}/{row['kid']}", "key_enc",
                                   row["key_enc"])
+
+
+def current_kid(db, user_id: str) -> str | None:
+    """The id of the user's current draft key (not secret: the tablet compares it with its own)."""
+    row = next(db.query("SELECT kid FROM user_keys WHERE user_id = ? ORDER BY created_at DESC,"
+                        " length(kid) DESC, kid DESC LIMIT 1", [user_id]), None)
+    return row["kid"] if row else None
 
 
 def pair(db, supervisor_id: str, supervisee_id: str, start_date: str | None = None) -> None:

@@ -4,23 +4,29 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, current_app, jsonify, url_for
+from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 
-from . import accounts, audit, records, session_form, sessions
+from . import accounts, audit, devices, records, session_form, sessions
 from .auth import current_session, vault
 from .crypto import b64
 from .db import get_db, transaction
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+# Every request naming a lost tablet (X-Device) is answered with the wipe instruction.
+bp.before_app_request(devices.check_request)
 
 
 @bp.get("/session")
 def session():
-    """Who is logged in and a fresh CSRF token: asked before every sync."""
-    user = current_user.public() if current_user.is_authenticated else None
-    response = jsonify({"user": user, "csrf": generate_csrf()})
+    """Who is logged in, a fresh CSRF token and the id of the user's current draft key (the
+    tablet asks for the password at unlock when it holds an older one): asked before every sync."""
+    body = {"user": None, "csrf": generate_csrf()}
+    if current_user.is_authenticated:
+        body["user"] = current_user.public()
+        body["kid"] = accounts.current_kid(get_db(), current_user.id)
+    response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -51,6 +57,47 @@ def keys():
     return response
 
 
+def _not_recent(db, why: str):
+    """401 {"reauth": true} when the password was not typed in the last few minutes."""
+    minutes = float(current_app.config["SUPERVISE_KEY_LOGIN_MINUTES"])
+    if sessions.login_age_minutes(current_session()) <= minutes:
+        return None
+    with transaction(db):
+        audit.record(db, current_user.id, why, detail="login not recent")
+    response = jsonify({"error": "For your safety, enter your password again to set up this "
+                                 "tablet.", "reauth": True,
+                        "login": url_for("auth.login", next="/tablet")})
+    response.headers["Cache-Control"] = "no-store"
+    return response, 401
+
+
+@bp.post("/device")
+@login_required
+def device():
+    """A push-only credential for this user on this tablet (webapp/devices.py), given once.
+
+    Like the draft key, only to a login whose password was typed in the last few minutes
+    (set-up, or an unlock with the password). Any earlier credential of this user on this
+    device is revoked; the session is noted as coming from this device.
+    """
+    db = get_db()
+    body = request.get_json(silent=True)
+    device_id = body.get("device") if isinstance(body, dict) else None
+    if not devices.valid_id(device_id):
+        return {"error": "send {\"device\": \"<this tablet's id>\"} as JSON"}, 400
+    if devices.is_lost(db, device_id):
+        return devices.wipe_answer(db, device_id)
+    if refused := _not_recent(db, "device.refused"):
+        return refused
+    with transaction(db):
+        secret = devices.issue(db, current_user.id, device_id)
+        db.execute("UPDATE sessions SET device = ? WHERE id = ?", [device_id, current_session()["id"]])
+        audit.record(db, current_user.id, "device.credential_issued", detail=device_id)
+    response = jsonify({"device": device_id, "secret": secret})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def policy(db) -> dict:
     row = next(db.query("SELECT * FROM policy WHERE id = 1"), None)
     return row or {"name": "Supervision", "interval_days": 30, "probation_interval_days": 14}
@@ -74,7 +121,9 @@ def pack():
     db = get_db()
     rules = policy(db)
     people = accounts.current_supervisees(db, current_user.id)
-    supervisees = [{"id": p["id"], "name": p["name"], "probation": accounts.on_probation(p),
+    # email: prefilled when the supervisee confirms their signature with their own password.
+    supervisees = [{"id": p["id"], "name": p["name"], "email": p["email"],
+                    "probation": accounts.on_probation(p),
                     "probation_end": p["probation_end"], "next_due": next_due(db, p, rules)}
                    for p in people]
     template = session_form.current()

@@ -24,7 +24,7 @@ from flask import (
 )
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 
-from . import accounts, audit, limits, sessions
+from . import accounts, audit, devices, limits, sessions
 from .db import get_db, transaction
 from .limits import limiter
 
@@ -228,6 +228,7 @@ def _account_page(status: int = 200, **messages):
                 idle_minutes=float(config["SUPERVISE_IDLE_MINUTES"]),
                 lifetime_hours=float(config["SUPERVISE_SESSION_HOURS"])) is None]
     return render_template("account.html", devices=rows, this=current_session()["id"],
+                           tablets=devices.of_user(db, current_user.id),
                            config_min=accounts.MIN_PASSWORD, **messages), status
 
 
@@ -273,8 +274,26 @@ def logout_others():
     with transaction(db):
         count = sessions.end_all(db, current_user.id, "logged out from another device",
                                  keep=current_session()["id"])
+        # Every tablet's sending key too (this one's included: it gets a new one at its
+        # next unlock with the password).
+        devices.revoke(db, user_id=current_user.id, why="logged out of all devices")
         audit.record(db, current_user.id, "sessions.ended_others", detail=f"{count} session(s)")
     flash(f"Logged out {count} other device(s).", "info")
+    return redirect(url_for("auth.account"))
+
+
+@bp.post("/account/devices/<device>/lost")
+@login_required
+def device_lost(device):
+    """"This tablet is lost": a person flags one of their own tablets (others: 404)."""
+    db = get_db()
+    if not devices.owns(db, current_user.id, device):
+        abort(404)
+    with transaction(db):
+        done = devices.flag_lost(db, device, by=current_user.id)
+    flash(f"The tablet is flagged lost: its sending keys are revoked and {done['ended']} login(s)"
+          " from it ended. It removes everything it holds the next time it reaches the server.",
+          "info")
     return redirect(url_for("auth.account"))
 
 

@@ -9,7 +9,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from . import accounts, audit, sessions
+from . import accounts, audit, devices, sessions
 from .db import get_db, transaction
 
 DEMO_PASSWORD = "demo-supervise-2026"
@@ -126,13 +126,15 @@ def set_roles_command(email, roles):
 @with_appcontext
 @click.option("--email", required=True)
 def deactivate_user_command(email):
-    """Deactivate an account: it cannot log in, and its logins end at once."""
+    """Deactivate an account: it cannot log in, its logins and tablets' sending keys end at
+    once, and its draft key is rotated."""
     db = get_db()
     row = _account(db, email)
     with transaction(db):
-        accounts.set_active(db, row["id"], False)
+        kid = accounts.set_active(db, row["id"], False, current_app.extensions["vault"])
         audit.record(db, None, "user.deactivated", detail=row["id"])
-    click.echo(f"{row['email']} is deactivated. Their logins ended.")
+        audit.record(db, None, "key.rotated", detail=f"{row['id']} {kid}")
+    click.echo(f"{row['email']} is deactivated. Their logins ended and their draft key is now {kid}.")
 
 
 @click.command("end-sessions")
@@ -144,12 +146,56 @@ def end_sessions_command(email):
     row = _account(db, email)
     with transaction(db):
         count = sessions.end_all(db, row["id"], "ended by an administrator")
+        devices.revoke(db, user_id=row["id"], why="ended by an administrator")
         audit.record(db, None, "sessions.ended_by_admin", detail=f"{row['id']} {count} session(s)")
     click.echo(f"Ended {count} login(s) of {row['email']}.")
+
+
+@click.command("rotate-key")
+@with_appcontext
+@click.option("--email", required=True)
+def rotate_key_command(email):
+    """Give an account a new draft key (old ones still open old envelopes on the server)."""
+    db = get_db()
+    row = _account(db, email)
+    with transaction(db):
+        kid = accounts.rotate_draft_key(db, current_app.extensions["vault"], row["id"])
+        audit.record(db, None, "key.rotated", detail=f"{row['id']} {kid}")
+    click.echo(f"{row['email']} has a new draft key, {kid}. Their tablets take it at their next"
+               " unlock online with the password.")
+
+
+@click.command("list-devices")
+@with_appcontext
+@click.option("--email", required=True)
+def list_devices_command(email):
+    """List the tablets an account has used (ids for device-lost)."""
+    db = get_db()
+    row = _account(db, email)
+    for d in devices.of_user(db, row["id"]):
+        state = "LOST" if d["lost_at"] else ("can send" if d["can_send"] else "no sending key")
+        click.echo(f"{d['id']}  first seen {d['first_seen'][:16]}  last seen {d['last_seen'][:16]}  {state}")
+
+
+@click.command("device-lost")
+@with_appcontext
+@click.option("--device", required=True, help="The device id (see list-devices).")
+def device_lost_command(device):
+    """Flag a tablet lost: its sending keys and logins end, and it wipes itself when it next
+    reaches the server (unsynced drafts on it are lost)."""
+    db = get_db()
+    try:
+        with transaction(db):
+            done = devices.flag_lost(db, device, by=None)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{device} is flagged lost: {done['revoked']} sending key(s) revoked,"
+               f" {done['ended']} login(s) ended. It wipes itself when it next reaches the server.")
 
 
 def init_app(app) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_user_command)
-    for command in (set_roles_command, deactivate_user_command, end_sessions_command):
+    for command in (set_roles_command, deactivate_user_command, end_sessions_command,
+                    rotate_key_command, list_devices_command, device_lost_command):
         app.cli.add_command(command)

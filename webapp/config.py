@@ -31,6 +31,9 @@ DEFAULTS = {
     "SUPERVISE_MAX_RECORD_BYTES": 512 * 1024,  # one decrypted record document
     "SUPERVISE_IDLE_LOCK_SECONDS": 600,
     "SUPERVISE_PULL_PAGE_BYTES": 1024 * 1024,  # one pull page, at most (and at most `limit` records)
+    # A tablet's push-only credential (webapp/devices.py) lives this many days at most; the
+    # tablet gets a new one at each unlock with the password.
+    "SUPERVISE_DEVICE_DAYS": 30,
 }
 
 
@@ -47,7 +50,8 @@ def read_environment() -> dict:
         env["SESSION_COOKIE_SECURE"] = True
     if value := os.environ.get("SUPERVISE_PROXIES"):
         env["PROXIES"] = int(value)
-    for name in ("SUPERVISE_IDLE_MINUTES", "SUPERVISE_SESSION_HOURS", "SUPERVISE_KEY_LOGIN_MINUTES"):
+    for name in ("SUPERVISE_IDLE_MINUTES", "SUPERVISE_SESSION_HOURS", "SUPERVISE_KEY_LOGIN_MINUTES",
+                 "SUPERVISE_DEVICE_DAYS"):
         if value := os.environ.get(name):
             env[name] = float(value)
     return env

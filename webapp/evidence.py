@@ -2,14 +2,23 @@
 
 - Each signature is recorded when it first reaches the server: who pushed it, the server
   time, IP address and user agent, next to what the device said (device id and time).
+- Each arrival also records how the signature was captured: under whose login session (a
+  reference to the session row, never the cookie) or device credential it was pushed, from
+  which device, and for a supervisee's signature whether the supervisee confirmed it with
+  their own password on the tablet at signing time (`signature_confirmations`, webapp/confirm.py).
 - When a record locks (valid supervisor and supervisee signatures by two people), the
   server seals it: an Ed25519 signature over the record id, revision, content hash, the hash
-  of each valid signature (its whole body, statement included, and its arrival) and the time.
+  of each valid signature (its whole body, statement included, its arrival and, from seal
+  version 2, how it was captured), that capture in clear, and the time.
   After that the record never changes; corrections are addenda.
+
+Seal versions: 1 (before capture was recorded) keeps verifying as it was made; 2 adds the
+capture. `seal_faults` checks each by its own rules.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 
@@ -21,20 +30,54 @@ from .accounts import now_iso
 from .seal import SealKey, verify
 
 ARRIVAL_KEYS = ("server_time", "ip", "user_agent", "pushed_by")
+# What a version 2 seal says, in clear, of how each signature was captured (capture()).
+CAPTURE_KEYS = ("pushed_by", "pushed_by_name", "session", "device", "via", "confirmed")
+SEAL_VERSION = 2
+SEAL_VERSIONS = (1, 2)
+SESSION_REF_CHARS = 16  # a login session is named by the start of its row id (see session_ref)
 _LOAD = object()  # seal_faults: read it here
 
 
 def arrivals(db, record_id: str) -> dict[str, dict]:
-    """Signature id -> its arrival row."""
+    """Signature id -> its arrival row, with its confirmation's facts (confirmed_*), if any."""
     return {row["signature_id"]: row for row in db.query(
-        "SELECT * FROM signature_arrivals WHERE record_id = ?", [record_id])}
+        "SELECT a.*, c.confirmed_at, c.supervisee_id AS confirmed_by, c.ip AS confirmed_ip,"
+        " c.user_agent AS confirmed_user_agent, c.session_id AS confirmed_session"
+        " FROM signature_arrivals a LEFT JOIN signature_confirmations c ON c.id = a.confirmation_id"
+        " WHERE a.record_id = ?", [record_id])}
 
 
-def signature_hash(sig: dict, arrival: dict | None) -> str:
+def session_ref(session_id: str | None) -> str | None:
+    """How evidence names a login session: the start of its row id (itself the SHA-256 of the
+    cookie's token, so it names the row and opens nothing). An administrator finds the row
+    with `SELECT * FROM sessions WHERE id LIKE '<ref>%'`."""
+    return session_id[:SESSION_REF_CHARS] if session_id else None
+
+
+def capture(arrival: dict | None, *, full: bool = False) -> dict | None:
+    """How a signature was captured, from its arrival row; None if it arrived before this was
+    recorded (migration 0010). `full` keeps whole session ids (for the hash) rather than refs."""
+    if not arrival or arrival.get("via") is None:
+        return None
+    ref = (lambda s: s) if full else session_ref
+    confirmed = None
+    if arrival.get("confirmation_id") is not None:
+        confirmed = {"by": arrival.get("confirmed_by"), "at": arrival.get("confirmed_at"),
+                     "ip": arrival.get("confirmed_ip"), "user_agent": arrival.get("confirmed_user_agent"),
+                     "session": ref(arrival.get("confirmed_session"))}
+    return {"pushed_by": arrival["pushed_by"], "pushed_by_name": arrival.get("pushed_by_name"),
+            "session": ref(arrival.get("session_id")), "device": arrival.get("push_device"),
+            "via": arrival["via"], "confirmed": confirmed}
+
+
+def signature_hash(sig: dict, arrival: dict | None, version: int = 1) -> str:
     """SHA-256 over the signature as signed (strokes, statement, content hash, device, time)
-    and the server's record of its arrival."""
+    and the server's record of its arrival; from version 2, and of how it was captured."""
     came = {k: arrival[k] for k in ARRIVAL_KEYS} if arrival else None
-    return hashlib.sha256(canonical_json({"signature": sig, "arrival": came})).hexdigest()
+    body = {"signature": sig, "arrival": came}
+    if version >= 2:
+        body["capture"] = capture(arrival, full=True)
+    return hashlib.sha256(canonical_json(body)).hexdigest()
 
 
 def new_signature_errors(doc: dict, digest: str, known: set) -> list[str]:
@@ -61,31 +104,63 @@ def new_signature_errors(doc: dict, digest: str, known: set) -> list[str]:
     return errors
 
 
-def record_arrivals(db, doc: dict, known: set, *, pushed_by: str, ip: str, user_agent: str) -> None:
+def record_arrivals(db, doc: dict, known: set, *, pushed_by: str, ip: str, user_agent: str,
+                    pushed_by_name: str | None = None, session_id: str | None = None,
+                    push_device: str | None = None, via: str = "login") -> None:
     """Note the server time, IP and user agent of each signature not in `known` (the ids the
-    record had), i.e. seen for the first time."""
+    record had), i.e. seen for the first time, and how it was captured: the pusher (id and
+    name), their login session's row id (None for a device credential), the pushing device
+    and `via`. A supervisee's signature confirmed beforehand with their own password is
+    linked to that confirmation."""
     now = now_iso()
     for sig in doc.get("signatures") or []:
         if sig["id"] in known:
             continue
         db.execute(
             "INSERT OR IGNORE INTO signature_arrivals (record_id, signature_id, role, signer_id,"
-            " content_hash, device, device_time, server_time, ip, user_agent, pushed_by)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " content_hash, device, device_time, server_time, ip, user_agent, pushed_by,"
+            " pushed_by_name, session_id, push_device, via)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [doc["id"], sig["id"], sig["role"], str(sig.get("signer")), str(sig.get("content_hash")),
              str(sig.get("device") or ""), sig.get("signed_at"), now, ip or "", (user_agent or "")[:300],
-             pushed_by])
+             pushed_by, pushed_by_name, session_id, push_device, via])
+        if sig["role"] == "supervisee":
+            confirmation = next(db.query(
+                "SELECT id FROM signature_confirmations WHERE record_id = ? AND signature_id = ?"
+                " AND content_hash = ? AND supervisee_id = ? AND supervisor_id = ?",
+                [doc["id"], sig["id"], str(sig.get("content_hash")), str(sig.get("signer")),
+                 str(doc.get("supervisor"))]), None)
+            if confirmation:
+                link_confirmation(db, doc["id"], sig["id"], confirmation["id"])
+
+
+def link_confirmation(db, record_id: str, signature_id: str, confirmation_id: int) -> bool:
+    """Mark an arrived supervisee signature as confirmed by this confirmation, unless the
+    record is sealed already (the seal covers how it was captured); True if linked."""
+    if get_seal(db, record_id) is not None:
+        return False
+    cursor = db.execute(
+        "UPDATE signature_arrivals SET confirmation_id = ? WHERE record_id = ? AND signature_id = ?"
+        " AND role = 'supervisee' AND confirmation_id IS NULL",
+        [confirmation_id, record_id, signature_id])
+    return cursor.rowcount == 1
 
 
 def seal_payload(record_id: str, rev: int, doc: dict, digest: str, came: dict,
-                 sealed_at: str, key_fingerprint: str) -> bytes:
-    """The exact bytes the seal signs (canonical JSON)."""
+                 sealed_at: str, key_fingerprint: str, version: int = SEAL_VERSION) -> bytes:
+    """The exact bytes the seal signs (canonical JSON). Version 2 adds, for each signature,
+    how it was captured (`capture`, in clear) and covers it in the signature's hash."""
     valid = sorted(signatures.valid_signatures(doc, digest), key=lambda s: s["id"])
+    sigs = []
+    for s in valid:
+        entry = {"id": s["id"], "role": s["role"], "signer": s.get("signer"),
+                 "hash": signature_hash(s, came.get(s["id"]), version)}
+        if version >= 2:
+            entry["capture"] = capture(came.get(s["id"]))
+        sigs.append(entry)
     return canonical_json({
-        "v": 1, "record": record_id, "rev": rev, "content_hash": digest,
-        "signatures": [{"id": s["id"], "role": s["role"], "signer": s.get("signer"),
-                        "hash": signature_hash(s, came.get(s["id"]))} for s in valid],
-        "sealed_at": sealed_at, "key": key_fingerprint,
+        "v": version, "record": record_id, "rev": rev, "content_hash": digest,
+        "signatures": sigs, "sealed_at": sealed_at, "key": key_fingerprint,
     })
 
 
@@ -148,11 +223,63 @@ def seal_faults(db, vault, key: SealKey, seal: dict, *, row=_LOAD, doc=_LOAD) ->
     digest = content_hash(doc)
     if payload.get("content_hash") != digest or row["content_hash"] != digest:
         faults.append(f"{where}: its content does not match the sealed content hash")
+    version = payload.get("v")
+    if version not in SEAL_VERSIONS:
+        return faults + [f"{where}: unknown seal version {version!r}"]
     came = arrivals(db, row["id"])
-    expected = {s["id"]: signature_hash(s, came.get(s["id"]))
-                for s in signatures.valid_signatures(doc, digest)}
-    sealed = {s.get("id"): s.get("hash") for s in payload.get("signatures", [])}
-    for sig_id in sorted(set(expected) | set(sealed)):
-        if expected.get(sig_id) != sealed.get(sig_id):
+    valid = signatures.valid_signatures(doc, digest)
+    expected = {s["id"]: signature_hash(s, came.get(s["id"]), version) for s in valid}
+    sealed_sigs = {s.get("id"): s for s in payload.get("signatures", []) if isinstance(s, dict)}
+    if version >= 2:
+        for sig_id in sorted(set(expected) & set(sealed_sigs)):
+            now_, then = capture(came.get(sig_id)) or {}, sealed_sigs[sig_id].get("capture") or {}
+            for name in CAPTURE_KEYS:
+                if now_.get(name) != then.get(name):
+                    faults.append(f"{where}: signature {sig_id}: how it was captured ({name})"
+                                  " does not match the seal")
+    for sig_id in sorted(set(expected) | set(sealed_sigs)):
+        if expected.get(sig_id) != (sealed_sigs.get(sig_id) or {}).get("hash"):
             faults.append(f"{where}: signature {sig_id} does not match the sealed signature")
     return faults
+
+
+def plain_time(stamp: str | None) -> str:
+    """An ISO time as people read it: "20 Nov 2026 at 10:31 UTC"."""
+    try:
+        when = dt.datetime.fromisoformat(str(stamp).replace("Z", "+00:00")).astimezone(dt.UTC)
+    except ValueError:
+        return str(stamp or "an unknown time")
+    return f"{when.day} {when:%b %Y} at {when:%H:%M} UTC"
+
+
+def capture_words(sig: dict, arrival: dict | None, people: dict, ack: dict | None = None) -> str:
+    """How one signature was captured, in plain words (the evidence page and the PDF)."""
+    signer = people.get(sig.get("signer"), "the signer")
+    came = capture(arrival)
+    if came is None:
+        return (f"How {signer}'s signature was captured was not recorded: it reached the server"
+                " before Supervise kept that.")
+    pusher = came["pushed_by_name"] or people.get(came["pushed_by"], "someone")
+    device = came["device"] or "unknown"
+    own = came["pushed_by"] == sig.get("signer")
+    tablet = "their own tablet" if own else f"{pusher}'s tablet"
+    if came["via"] == "device":
+        words = (f"{signer}'s signature was drawn on {tablet} (device {device}) and sent with that"
+                 " tablet's sending key, with no login open")
+    else:
+        who = "they were" if own else f"{pusher} was"
+        words = (f"{signer}'s signature was drawn on {tablet} (device {device}) while {who} logged in"
+                 f" (login session {came['session'] or 'not recorded'})")
+    if sig.get("role") != "supervisee":
+        return words + "."
+    if came["confirmed"]:
+        words += (f"; {signer} confirmed it with their own password at"
+                  f" {plain_time(came['confirmed']['at'])}.")
+    else:
+        words += f"; it was not confirmed with {signer}'s own password."
+    if ack and ack.get("user") == sig.get("signer"):
+        did = "acknowledged the record" if ack["kind"] == "acknowledged" else "recorded a disagreement"
+        words += f" {ack['name']} {did} from their own login on {plain_time(ack['at'])}."
+    else:
+        words += f" {signer} has not acknowledged the record from their own login yet."
+    return words

@@ -18,6 +18,24 @@ def account_tried() -> str:
     return "account:" + request.form.get("email", "")[:254].strip().lower()
 
 
+def account_named() -> str:
+    """As account_tried, for a form or a JSON body naming the account in "email"."""
+    email = request.form.get("email")
+    if email is None:
+        body = request.get_json(silent=True)
+        email = body.get("email") if isinstance(body, dict) else None
+    return "account:" + (email if isinstance(email, str) else "")[:254].strip().lower()
+
+
+# The buckets of the login route's two limits. Flask-Limiter names a route's limit
+# "<endpoint>:<scope>"; a shared limit with exactly that scope counts in the same bucket, so
+# another route that checks a password (the supervisee's confirmation, webapp/confirm.py)
+# spends the same per-account and per-address allowance as the login form
+# (tests/web/test_confirm.py proves the two share it).
+LOGIN_ACCOUNT_BUCKET = "auth.login:login-account"
+LOGIN_ADDRESS_BUCKET = "auth.login:login-address"
+
+
 def account_logged_in() -> str:
     """The key of the logged-in account (re-entering a password counts against it too)."""
     return "account-id:" + (current_user.get_id() or "")

@@ -269,3 +269,59 @@ def m0008_sessions(db):
     );
     CREATE INDEX sessions_open ON sessions(user_id) WHERE ended_at IS NULL
     """)
+
+
+@migrations(name="0009_devices")
+def m0009_devices(db):
+    # Push-only device credentials, lost devices and which login came from which tablet
+    # (docs/security.md, "Tablets"). A credential is stored as the SHA-256 of its random
+    # secret (a database copy holds no usable one), bound to one user and one device id.
+    run(db, """
+    CREATE TABLE device_credentials (
+        id INTEGER PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users(id),
+        device TEXT NOT NULL,
+        secret_hash TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL,
+        last_used TEXT,
+        revoked_at TEXT,
+        revoked_why TEXT
+    );
+    CREATE INDEX device_credentials_user ON device_credentials(user_id, device);
+    CREATE INDEX device_credentials_device ON device_credentials(device);
+    ALTER TABLE devices ADD COLUMN lost_at TEXT;
+    ALTER TABLE devices ADD COLUMN lost_by TEXT;
+    ALTER TABLE devices ADD COLUMN wipe_sent_at TEXT;
+    ALTER TABLE sessions ADD COLUMN device TEXT;
+    CREATE INDEX sessions_device ON sessions(device) WHERE device IS NOT NULL
+    """)
+
+
+@migrations(name="0010_signature_capture")
+def m0010_signature_capture(db):
+    # How each signature was captured (docs/evidence.md, "How a signature was captured"):
+    # the login session it was pushed under (its row id, never the cookie), the pusher's name
+    # as it was then, the pushing device and how the pusher was known ("login" or "device"),
+    # and, for a supervisee's signature, the confirmation with the supervisee's own password
+    # made on the tablet at signing time. Rows from before this migration keep NULLs.
+    # A confirmation may come before its record reaches the server: no reference to records.
+    run(db, """
+    CREATE TABLE signature_confirmations (
+        id INTEGER PRIMARY KEY,
+        record_id TEXT NOT NULL,
+        signature_id TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        supervisee_id TEXT NOT NULL REFERENCES users(id),
+        supervisor_id TEXT NOT NULL REFERENCES users(id),
+        session_id TEXT NOT NULL,
+        confirmed_at TEXT NOT NULL,
+        ip TEXT NOT NULL,
+        user_agent TEXT NOT NULL,
+        UNIQUE (record_id, signature_id)
+    );
+    ALTER TABLE signature_arrivals ADD COLUMN pushed_by_name TEXT;
+    ALTER TABLE signature_arrivals ADD COLUMN session_id TEXT;
+    ALTER TABLE signature_arrivals ADD COLUMN push_device TEXT;
+    ALTER TABLE signature_arrivals ADD COLUMN via TEXT;
+    ALTER TABLE signature_arrivals ADD COLUMN confirmation_id INTEGER REFERENCES signature_confirmations(id)
+    """)

@@ -196,6 +196,8 @@ def _signatures(pdf: _Pdf, evidence: dict, people: dict):
         pdf.para(f"Reached the server {came.get('server_time')} from {came.get('ip') or 'an unknown address'}"
                  f"; {came.get('user_agent') or 'no user agent'}" if came
                  else "Its arrival at the server was not recorded.", 8.5, MUTED)
+        if words := (evidence.get("capture") or {}).get(sig.get("id")):
+            pdf.para(words, 8.5, INK)
         if sig.get("id") in valid:
             pdf.para("Valid: signs the record as it stands.", 8.5, INK)
         else:
@@ -246,7 +248,8 @@ def _seal(pdf: _Pdf, evidence: dict):
     pdf.heading("How to verify this record")
     pdf.para("The seal is an Ed25519 signature made by the organisation's server key over the payload"
              " below (its UTF-8 bytes; line breaks here only wrap it to the page). The payload names the"
-             " record, its revision, the content hash, the hash of each signature and the time of sealing."
+             " record, its revision, the content hash, the hash of each signature, how each signature was"
+             " captured (from version 2) and the time of sealing."
              f" Download the public key from {evidence.get('key_url', '')} and check that its SHA-256"
              f" fingerprint is {seal['fingerprint']}, then verify the signature over the payload with it."
              " An administrator can run “flask --app app verify” on the server to check every seal and"

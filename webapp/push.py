@@ -12,6 +12,8 @@ import json
 import logging
 from dataclasses import dataclass, field
 
+from flask import g, has_request_context
+
 from sync import engine, schema, signatures
 from sync.canonical import CanonicalError, canonical_json, content_hash
 
@@ -134,7 +136,16 @@ class Pusher:
     # How the pusher is known: "login" (a login session's cookie) or "device" (a tablet's
     # push-only device credential, when no login is open).
     via: str = "login"
+    # The row id of the login session pushing (never the cookie's token); None for a device
+    # credential. Taken from the request's checked session when not given.
+    session_id: str | None = None
     _keys: dict = field(default_factory=dict, repr=False)
+
+    def __post_init__(self):
+        if self.session_id is None and self.via == "login" and has_request_context():
+            row = g.get("login_session")
+            if row is not None and row["user_id"] == self.user.id:
+                self.session_id = row["id"]
 
     def draft_key(self, db, vault, kid: str | None = None) -> tuple[str, bytes] | None:
         """The pusher's draft key (current, or named by kid), read once per push."""
@@ -271,7 +282,9 @@ def _merge(db, vault, who: Pusher, op: dict, doc: dict, head_row, digest: str) -
         head_digest = digest if decision.status == "applied" else content_hash(decision.doc)
         rev = records.save_head(db, vault, decision.doc, base_rev=base_rev, author=user.id,
                                 device=device, op=op["op"], digest=head_digest)
-        evidence.record_arrivals(db, doc, known, pushed_by=user.id, ip=who.ip, user_agent=who.user_agent)
+        evidence.record_arrivals(db, doc, known, pushed_by=user.id, ip=who.ip, user_agent=who.user_agent,
+                                 pushed_by_name=user.name, session_id=who.session_id,
+                                 push_device=device, via=who.via)
         if signatures.is_locked(decision.doc, head_digest):  # it has just locked: seal it
             evidence.seal(db, who.seal_key, decision.doc, rev, head_digest, user.id)
     if decision.conflicts:

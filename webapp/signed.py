@@ -42,6 +42,9 @@ def bundle(db, row: dict) -> dict:
     people = accounts.names(db, [doc["supervisee"], doc["supervisor"]]
                             + [a["pushed_by"] for a in came.values()])
     return {
+        "capture": {s["id"]: evidence.capture_words(s, came.get(s["id"]), people, ack)
+                    for s in doc.get("signatures") or []},
+        "confirmed": {sig_id for sig_id, a in came.items() if a.get("confirmation_id") is not None},
         "record": {k: row[k] for k in ("id", "rev", "status", "content_hash")},
         "doc": doc, "people": people,
         "template": session_form.load(doc["template"], doc["template_version"]),

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_login import current_user, login_required
 
 from sync import schema
 
+from . import accounts, csrf, devices, push
 from . import pull as pulling
-from . import push
 from .auth import vault
-from .db import get_db, sqlite3
+from .db import get_db, sqlite3, transaction
 
 bp = Blueprint("sync", __name__, url_prefix="/sync")
 STORAGE_FULL = ("The server's storage is full, so nothing from this sync was stored. Your records are"
@@ -19,9 +19,38 @@ STORAGE_BUSY = ("The server could not store this sync just now, so nothing from 
                 " records are safe on this tablet and will be sent again.")
 
 
+def _device_pusher(db):
+    """The user and device of an `Authorization: Device` push, or the answer refusing it.
+
+    The header alone authenticates (the cookie, if any, is ignored), so no CSRF token is
+    needed: no page of another site can make a browser send this header.
+    """
+    parsed = devices.parse_header(request.headers.get("Authorization"))
+    if parsed and devices.is_lost(db, parsed[0]):
+        return None, devices.wipe_answer(db, parsed[0])
+    row = devices.authenticate(db, request.headers.get("Authorization"), max_days=devices.max_days())
+    user = accounts.get_user(db, row["user_id"]) if row else None
+    if user is None or not user.active:
+        return None, ({"error": devices.REVOKED_MESSAGE, "login": url_for("auth.login")}, 401)
+    return (user, row), None
+
+
 @bp.post("/push")
-@login_required
 def push_ops():
+    """Push ops: with a login (cookie + CSRF token) or a tablet's push-only credential."""
+    db = get_db()
+    credential = None
+    if devices.has_header():
+        found, refusal = _device_pusher(db)
+        if refusal:
+            return refusal
+        user, credential = found
+    else:
+        if current_app.config.get("WTF_CSRF_ENABLED", True):
+            csrf.protect()
+        if not current_user.is_authenticated:
+            return current_app.login_manager.unauthorized()
+        user = current_user._get_current_object()  # not the proxy: it is read many times per op
     if not request.is_json:
         return {"error": "send the push as JSON (Content-Type: application/json)"}, 415
     try:
@@ -31,19 +60,33 @@ def push_ops():
         return {"error": str(exc)}, 400
     except ValueError:
         return {"error": "the body is not valid JSON"}, 400
-    user = current_user._get_current_object()  # not the proxy: it is read many times per op
+    if devices.is_lost(db, device):
+        return devices.wipe_answer(db, device)
+    if credential is not None and device != credential["device"]:
+        return {"error": "this sending key belongs to another device", "login": url_for("auth.login")}, 401
     who = push.Pusher(user, device, current_app.config, current_app.extensions["seal_key"],
-                      ip=request.remote_addr or "", user_agent=request.user_agent.string)
+                      ip=request.remote_addr or "", user_agent=request.user_agent.string,
+                      via="device" if credential else "login")
     try:
-        results = push.apply_ops(get_db(), vault(), who, ops)
+        if credential is not None:
+            with transaction(db):
+                devices.used(db, credential)
+        results = push.apply_ops(db, vault(), who, ops)
     except sqlite3.OperationalError as exc:
         # Nothing of this push was stored; the tablet keeps every op and tries again later.
         current_app.logger.error("push not stored: %s", exc)
         full = "full" in str(exc)
         return {"error": STORAGE_FULL if full else STORAGE_BUSY}, 507 if full else 503
+    if credential is not None:
+        # Push-only: nothing of any record goes back to a device credential.
+        results = [{k: v for k, v in r.items() if k != "doc"} for r in results]
     response = jsonify({"results": results})
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+# The CSRF check is made in the view: for a login, not for a device credential.
+csrf.exempt(push_ops)
 
 
 @bp.get("/pull")

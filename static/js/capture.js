@@ -29,6 +29,11 @@ export class Capture {
     for (const [role, pad] of Object.entries(this.pads)) {
       pad.block.querySelector("[data-sign]").addEventListener("click", () => this.sign(role));
     }
+    // The supervisee's signatures confirmed with their own password in this visit (the
+    // server keeps the confirmation; this only says so on the signing block).
+    this.confirmed = new Set();
+    addEventListener("online", () => this.showConfirmOption());
+    addEventListener("offline", () => this.showConfirmOption());
     this.addenda = root.querySelector("#addenda-panel");
     this.addenda.querySelector("form").addEventListener("submit", (event) => {
       event.preventDefault();
@@ -71,6 +76,8 @@ export class Capture {
     this.errors.hidden = true;
     this.status.textContent = "Saved on device";
     this.clearSignatureBoxes();  // nothing drawn for the last record carries over
+    this.root.querySelector("#confirm-email").value = person?.email ?? "";
+    this.showConfirmOption();
     await this.refreshSignatures();
     return true;
   }
@@ -81,6 +88,45 @@ export class Capture {
       pad.shownStale = null;
     }
     this.root.querySelector("#supervisee-name").value = "";
+    this.root.querySelector("#confirm-email").value = "";
+    this.root.querySelector("#confirm-password").value = "";
+  }
+
+  /** Confirming with the supervisee's own password needs the server: offline, say what instead. */
+  showConfirmOption() {
+    const online = navigator.onLine;
+    this.root.querySelector("#confirm-online").hidden = !online;
+    this.root.querySelector("#confirm-offline").hidden = online;
+  }
+
+  /**
+   * The supervisee confirms the signature about to be added with their own password (online).
+   * Returns null when confirmed or not asked for, or the reason it was not confirmed.
+   */
+  async confirmOwnPassword(doc, signature) {
+    const password = this.root.querySelector("#confirm-password");
+    const email = this.root.querySelector("#confirm-email").value.trim();
+    if (!navigator.onLine || !password.value) return null;
+    if (!email) return "Type your email to confirm with your own password, or clear the password to sign without it";
+    try {
+      const session = await (await fetch("/api/session", { credentials: "same-origin", cache: "no-store" })).json();
+      const response = await fetch("/api/signatures/confirm", {
+        method: "POST", credentials: "same-origin", cache: "no-store",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": session.csrf },
+        body: JSON.stringify({ record: doc.id, supervisee: doc.supervisee, signature: signature.id,
+                               content_hash: signature.content_hash, email, password: password.value }),
+      });
+      const answer = await response.json().catch(() => ({}));
+      if (!response.ok || !answer.confirmed) {
+        return `Not confirmed: ${answer.error ?? `the server answered ${response.status}`}`;
+      }
+    } catch {
+      return "Could not reach the server to confirm. Try again, or clear the password to sign without confirming";
+    } finally {
+      password.value = "";  // never kept, whatever the answer
+    }
+    this.confirmed.add(signature.id);
+    return null;
   }
 
   showPreviousActions(supervisee) {
@@ -163,7 +209,8 @@ export class Capture {
         validRoles++;
         pad.show(latest);
         pad.setEnabled(false);
-        pad.say(`Signed by ${latest.name} at ${new Date(latest.signed_at).toLocaleString()}`, "ok");
+        const own = this.confirmed.has(latest.id) ? "; confirmed with their own password" : "";
+        pad.say(`Signed by ${latest.name} at ${new Date(latest.signed_at).toLocaleString()}${own}`, "ok");
       } else {
         pad.setEnabled(true);
         if (latest) {
@@ -272,6 +319,13 @@ export class Capture {
     if (shape.length) {
       this.showErrors(["This record cannot be signed: " + shape[0], ...shape.slice(1, 5)]);
       return;
+    }
+    if (role === "supervisee") {
+      const refused = await this.confirmOwnPassword(doc, signature);
+      if (refused) {
+        this.showErrors([refused]);
+        return;
+      }
     }
     this.form.doc.signatures = [...(this.form.doc.signatures ?? []), signature];
     this.showErrors([]);

@@ -71,10 +71,21 @@ export async function seal(key, kid, label, value) {
   return { kid, iv: toB64(iv), ct: toB64(ct) };
 }
 
-/** Decrypt an envelope made by seal() (or by the server for this user). */
+// The unlocked person's draft keys from before a rotation, by kid (memory only; dropped on lock).
+let olderKeys = new Map();
+
+export function useOlderKeys(keys) {
+  olderKeys = keys;
+}
+
+export function forgetOlderKeys() {
+  olderKeys = new Map();
+}
+
+/** Decrypt an envelope made by seal() (or by the server for this user), under its kid's key. */
 export async function open(key, label, envelope) {
   const plain = await crypto.subtle.decrypt(
     { name: "AES-GCM", iv: fromB64(envelope.iv), additionalData: enc.encode(label) },
-    key, fromB64(envelope.ct));
+    olderKeys.get(envelope.kid) ?? key, fromB64(envelope.ct));
   return JSON.parse(dec.decode(plain));
 }

@@ -2,13 +2,19 @@
 // (Background Sync), so it touches no DOM. An op leaves the outbox only when the server
 // has answered it with a stored result; a refused op is kept for the user to see.
 import { db, deviceId } from "./store.js";
+import { authorization, forget, wipeIfTold } from "./device.js";
 
 const BATCH = 50;
 const ROUNDS = 5;
 
-/** Who is logged in and a fresh CSRF token (asked before every sync); throws when offline. */
+/**
+ * Who is logged in, a fresh CSRF token and the current key id (asked before every sync);
+ * throws when offline, and throws Wiped (after wiping) when this tablet was reported lost.
+ */
 export async function serverSession() {
-  const response = await fetch("/api/session", { credentials: "same-origin", cache: "no-store" });
+  const response = await fetch("/api/session", { credentials: "same-origin", cache: "no-store",
+                                                 headers: { "X-Device": await deviceId() } });
+  await wipeIfTold(response);
   if (!response.ok) throw new Error(`session ${response.status}`);
   return response.json();
 }
@@ -84,7 +90,8 @@ async function applyResults(results) {
   return { accepted, refused };
 }
 
-async function pushRound(user, csrf, device) {
+/** `auth`: the login's CSRF token header, or a device credential's Authorization header. */
+async function pushRound(user, auth, device) {
   const waiting = (await (await db()).getAllFromIndex("outbox", "owner", user.id))
     .filter((op) => op.state === "waiting");
   const batch = firstPerRecord(waiting);
@@ -94,13 +101,14 @@ async function pushRound(user, csrf, device) {
   try {
     response = await fetch("/sync/push", {
       method: "POST", credentials: "same-origin", cache: "no-store",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+      headers: { "Content-Type": "application/json", ...auth },
       body: JSON.stringify({ device, ops: batch.map(({ op, record, base_rev, kid, iv, ct, type }) =>
         ({ op, record, base_rev, kid, iv, ct, ...(type ? { type } : {}) })) }),
     });
   } catch {
     return { state: "offline" };
   }
+  await wipeIfTold(response);
   if (response.status === 401) return { state: "login" };
   const body = await response.json().catch(() => ({}));
   if (response.status >= 500 || response.status === 429) {
@@ -140,10 +148,11 @@ async function pullChanges(user, onProgress) {
     let response;
     try {
       response = await fetch(`/sync/pull?since=${encodeURIComponent(since)}&limit=${PAGE}`,
-                             { credentials: "same-origin", cache: "no-store" });
+                             { credentials: "same-origin", cache: "no-store", headers: { "X-Device": await deviceId() } });
     } catch {
       return { state: "offline" };
     }
+    await wipeIfTold(response);
     if (response.status === 400 && !restarted) {
       // A cursor from before the server reset what tablets hold: start again from the
       // beginning of the scope (the first page names it, and the rest is dropped).
@@ -217,35 +226,79 @@ async function storePage(d, user, body, cursorKey) {
   return counts;
 }
 
+async function pushRounds(user, auth, device) {
+  let accepted = 0;
+  let refused = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    const r = await pushRound(user, auth, device);
+    if (r.state) return { ...r, accepted, refused };
+    accepted += r.accepted;
+    refused += r.refused;
+    if (r.done) break;
+  }
+  return { state: "ok", accepted, refused };
+}
+
+/**
+ * No login is open (the tablet is locked, or unlocked without the password): deliver the
+ * outbox of each person who has a device credential on this tablet. Push only: nothing comes
+ * back but each op's status, and nothing is pulled. A refused credential (revoked) is
+ * forgotten and that person's records wait for their next login ("login").
+ */
+async function pushWithCredentials(device) {
+  const d = await db();
+  const owners = new Set((await d.getAll("outbox")).filter((op) => op.state === "waiting").map((op) => op.owner));
+  let accepted = 0;
+  let refused = 0;
+  let waiting = false;
+  for (const owner of owners) {
+    const header = await authorization(owner);
+    if (!header) { waiting = true; continue; }
+    const r = await pushRounds({ id: owner }, { Authorization: header }, device);
+    accepted += r.accepted;
+    refused += r.refused;
+    if (r.state === "login") { await forget(owner); waiting = true; continue; }
+    if (r.state !== "ok") return { ...r, accepted, refused };
+  }
+  // "sent": nothing waits any more (sent now or before); "login": something still waits.
+  return { state: waiting ? "login" : "sent", accepted, refused };
+}
+
 /**
  * Push everything waiting for the logged-in user, then pull. Returns {state, accepted,
  * refused, pulled, removed, moved}; `onProgress({done, total})` follows a long pull.
+ * With no login: push with the device credentials ("sent", or "login" when a person's
+ * records still wait); "wiped" when the server said this tablet was reported lost.
  */
 export async function pushOutbox(onProgress) {
   const run = async () => {
-    let who;
     try {
-      who = await serverSession();
-    } catch {
-      return { state: "offline" };
+      return await syncAll(onProgress);
+    } catch (error) {
+      if (error.wipe) return { state: "wiped", message: error.message };
+      throw error;
     }
-    if (!who.user) return { state: "login" };
-    const device = await deviceId();
-    let accepted = 0;
-    let refused = 0;
-    for (let round = 0; round < ROUNDS; round++) {
-      const r = await pushRound(who.user, who.csrf, device);
-      if (r.state) return { ...r, accepted, refused };
-      accepted += r.accepted;
-      refused += r.refused;
-      if (r.done) break;
-    }
-    const pulled = await pullChanges(who.user, onProgress);
-    if (pulled.state !== "ok") return { ...pulled, accepted, refused };
-    return { state: "ok", accepted, refused, pulled: pulled.taken, removed: pulled.removed,
-             moved: pulled.moved, user: who.user.id };
   };
   // One push at a time across the page and the service worker.
   if (globalThis.navigator?.locks) return navigator.locks.request("supervise-outbox", run);
   return run();
+}
+
+async function syncAll(onProgress) {
+  let who;
+  try {
+    who = await serverSession();
+  } catch (error) {
+    if (error.wipe) throw error;
+    return { state: "offline" };
+  }
+  const device = await deviceId();
+  if (!who.user) return pushWithCredentials(device);
+  const pushed = await pushRounds(who.user, { "X-CSRFToken": who.csrf }, device);
+  if (pushed.state !== "ok") return pushed;
+  const { accepted, refused } = pushed;
+  const pulled = await pullChanges(who.user, onProgress);
+  if (pulled.state !== "ok") return { ...pulled, accepted, refused };
+  return { state: "ok", accepted, refused, pulled: pulled.taken, removed: pulled.removed,
+           moved: pulled.moved, user: who.user.id };
 }

@@ -41,3 +41,18 @@ export async function deviceId() {
   await d.put("meta", { key: "device", value });
   return value;
 }
+
+/**
+ * Remote wipe (the tablet was reported lost): delete this tablet's whole database, for
+ * everyone who uses it: wrapped keys, drafts, the outbox, packs, credentials, the device id.
+ */
+export async function wipeAll() {
+  const open = dbPromise;
+  dbPromise = null;
+  if (open) (await open.catch(() => null))?.close();
+  await new Promise((resolve) => {
+    const request = indexedDB.deleteDatabase(NAME);
+    request.onsuccess = request.onerror = () => resolve();
+    setTimeout(resolve, 5000);  // blocked by a connection that does not close: it goes when that one does
+  });
+}

@@ -7,7 +7,8 @@ import { open } from "./crypto.js";
 import { Capture } from "./capture.js";
 import * as loop from "./sync-loop.js";
 import { serverSession } from "./outbox.js";
-import { db } from "./store.js";
+import { enrol } from "./device.js";
+import { db, wipeAll } from "./store.js";
 
 const app = document.getElementById("app");
 const $ = (selector) => app.querySelector(selector);
@@ -15,6 +16,8 @@ const VIEWS = ["loading", "login", "setup", "unlock", "drafts", "capture"];
 const SYNC_WORDS = { saved: "Saved on device", waiting: "Waiting to sync", synced: "Synced", attention: "Needs attention" };
 let pack = null;
 let serverUser = null;
+let serverKid = null;  // the id of the logged-in person's current draft key on the server
+let known = [];
 const capture = new Capture(app, { statement: app.dataset.statement });
 
 function show(name) {
@@ -36,20 +39,35 @@ function showNetwork() {
 
 async function whoIsLoggedIn() {
   try {
-    return (await serverSession()).user;
-  } catch {
+    const who = await serverSession();
+    serverKid = who.kid ?? null;
+    return who.user;
+  } catch (error) {
+    if (error.wipe) wipedMessage = error.message;  // start() goes on with the empty storage
     return undefined;  // offline (or the server is down): we cannot tell
   }
+}
+
+/** The server said this tablet was reported lost: its storage is gone; start again. */
+let wipedMessage = null;
+async function wiped(text) {
+  wipedMessage = text;
+  if (!vault.session()) return start();
+  await vault.lock("wiped");  // which starts again
+  await wipeAll();  // and once more: the lock saved any unsaved typing of the open form
 }
 
 async function start() {
   showNetwork();
   serverUser = await whoIsLoggedIn();
   document.getElementById("logout-form").hidden = !serverUser;
-  const known = await vault.knownUsers();
+  known = await vault.knownUsers();
+  if (wipedMessage) message(wipedMessage, "info");
+  const wasWiped = !!wipedMessage;
+  wipedMessage = null;
   if (serverUser && !known.some((u) => u.userId === serverUser.id)) return show("setup");
   if (!known.length) {
-    if (serverUser === undefined) message("This tablet is offline and has not been set up yet. Connect and log in once to set it up.", "info");
+    if (serverUser === undefined && !wasWiped) message("This tablet is offline and has not been set up yet. Connect and log in once to set it up.", "info");
     return show("login");
   }
   const select = $("#unlock-user");
@@ -62,8 +80,12 @@ async function start() {
 
 // Online, the server login is needed to sync: it ends when the tablet locks, so unlocking
 // asks for the password too (optional: without it the records wait on the tablet).
+// Asked too when the server has a newer draft key for this person (rotated): the tablet
+// fetches it, which needs a password typed just now.
 function showUnlockLogin() {
-  $("#unlock-login").hidden = serverUser === undefined || serverUser?.id === $("#unlock-user").value;
+  const chosen = $("#unlock-user").value;
+  const newKey = serverUser?.id === chosen && serverKid && known.find((u) => u.userId === chosen)?.kid !== serverKid;
+  $("#unlock-login").hidden = serverUser === undefined || (serverUser?.id === chosen && !newKey);
 }
 $("#unlock-user").addEventListener("change", showUnlockLogin);
 
@@ -105,8 +127,23 @@ async function waitingRecords(s) {
   return new Set(ops.filter((op) => op.state === "waiting").map((op) => op.record)).size;
 }
 
-async function afterUnlock(s) {
+/**
+ * Logged in as the person who unlocked, with the password just typed: get this tablet a
+ * push-only credential, so the outbox still goes out once the tablet locks.
+ */
+async function getSendingKey(s) {
+  try {
+    const { csrf, user } = await serverSession();
+    if (user?.id === s.user.id) await enrol(user, csrf);
+  } catch (error) {
+    if (error.wipe) wiped(error.message);
+    // Offline, or not a recent login: the credential it has (if any) stays.
+  }
+}
+
+async function afterUnlock(s, fresh = false) {
   message("");
+  if (fresh) await getSendingKey(s);
   if (serverUser && serverUser.id === s.user.id) pack = (await vault.refreshPack(s)) ?? (await vault.loadPack(s));
   else pack = await vault.loadPack(s);
   capture.begin(s, pack);
@@ -123,7 +160,7 @@ $("#setup-form").addEventListener("submit", async (event) => {
   try {
     const password = $("#setup-password").value;
     if (!$("#setup-login").hidden && password) await logIn(serverUser.email, password);
-    await afterUnlock(await vault.setUp(serverUser, pass));
+    await afterUnlock(await vault.setUp(serverUser, pass), true);
     $("#setup-login").hidden = true;
   } catch (error) {
     // The key is given only to a recent login: ask for the password and keep the passphrase.
@@ -144,8 +181,13 @@ $("#unlock-form").addEventListener("submit", async (event) => {
   button.disabled = true;
   try {
     const password = $("#unlock-login").hidden ? "" : $("#unlock-password").value;
-    const login = async (entry) => { if (password) await logIn(entry.email, password); };
-    await afterUnlock(await vault.unlock($("#unlock-user").value, $("#unlock-passphrase").value, login));
+    const login = async (entry) => {
+      if (!password) return false;
+      await logIn(entry.email, password);
+      return true;  // a fresh login: the tablet may take a rotated key and a sending key
+    };
+    const s = await vault.unlock($("#unlock-user").value, $("#unlock-passphrase").value, login);
+    await afterUnlock(s, !!password);
   } catch (error) {
     message(error instanceof WrongPassphrase ? error.message : `Could not unlock: ${error.message}`);
   } finally {
@@ -305,7 +347,10 @@ loop.onReport(async (result) => {
     syncing: "Syncing…", offline: "Offline: changes wait on this tablet.",
     ok: refused ? `Synced, but ${refused} change(s) were not accepted: see “Needs attention”.` : "All changes synced.",
     login: "Log in to sync. Your drafts are safe on this tablet.", error: result.message,
+    sent: "All changes are sent from this tablet. Log in to receive changes made elsewhere.",
+    wiped: result.message,
   };
+  if (result.state === "wiped") return wiped(result.message);
   // Locking ends the login: the outbox waits for the next one, and the tablet says so.
   const waiting = s && result.state === "login" ? await waitingRecords(s) : 0;
   if (waiting) words.login = `${waiting} record(s) wait for you to log in to send. Your drafts are safe on this tablet.`;
@@ -319,7 +364,7 @@ loop.onReport(async (result) => {
 });
 
 vault.onLock(async (reason) => {
-  if (reason !== "logout") await endServerLogin(reason);
+  if (reason !== "logout" && reason !== "wiped") await endServerLogin(reason);
   await capture.end();
   pack = null;
   location.hash = "";

@@ -1,7 +1,7 @@
 // Who is working on this tablet, and their unlocked draft key (memory only).
 // The key is dropped on lock, on idle timeout and whenever the page goes away.
 import { db } from "./store.js";
-import { importDraftKey, open, seal, unwrapDraftKey, wrapDraftKey, fromB64 } from "./crypto.js";
+import { forgetOlderKeys, importDraftKey, open, seal, unwrapDraftKey, useOlderKeys, wrapDraftKey, fromB64 } from "./crypto.js";
 
 let current = null;
 let idleTimer = null;
@@ -19,17 +19,22 @@ export function onLock(callback) {
 export async function lock(reason = "locked") {
   for (const callback of listeners) await callback(reason);
   current = null;
+  forgetOlderKeys();
   clearTimeout(idleTimer);
 }
 
 /** People who have set up this tablet (id, name, email): for the unlock screen. */
 export async function knownUsers() {
-  return (await (await db()).getAll("keys")).map(({ userId, name, email }) => ({ userId, name, email }));
+  return (await (await db()).getAll("keys")).map(({ userId, name, email, kid }) => ({ userId, name, email, kid }));
+}
+
+async function fetchKey() {
+  return fetch("/api/keys", { credentials: "same-origin", cache: "no-store" });
 }
 
 /** First use on this tablet: fetch the draft key, wrap it under the passphrase, keep only that. */
 export async function setUp(user, passphrase) {
-  const response = await fetch("/api/keys", { credentials: "same-origin", cache: "no-store" });
+  const response = await fetchKey();
   if (!response.ok) {
     // The key is given only to a login of the last few minutes: the page asks for the password.
     const body = await response.json().catch(() => ({}));
@@ -51,12 +56,45 @@ export async function setUp(user, passphrase) {
  * tablet stays locked.
  */
 export async function unlock(userId, passphrase, before = async () => {}) {
-  const entry = await (await db()).get("keys", userId);
+  let entry = await (await db()).get("keys", userId);
   if (!entry) throw new Error("This person has not set up this tablet yet.");
-  const key = await unwrapDraftKey(entry, passphrase);
-  await before(entry);
+  let key = await unwrapDraftKey(entry, passphrase);
+  const fresh = await before(entry);
+  if (fresh) ({ entry, key } = await takeNewKey(entry, key, passphrase));
+  // Keys from before a rotation still open what was written under them (drafts, the outbox).
+  const older = new Map();
+  for (const old of entry.previous ?? []) {
+    older.set(old.kid, await unwrapDraftKey({ ...old, userId: entry.userId }, passphrase).catch(() => null));
+  }
+  useOlderKeys(older);
   current = { user: { id: entry.userId, name: entry.name, email: entry.email }, key, kid: entry.kid };
   return current;
+}
+
+/**
+ * Just logged in with the password: if the server has rotated this person's draft key, wrap
+ * the new one under the passphrase and keep the older ones wrapped beside it (what was
+ * written under them is not re-encrypted: an op already sent must keep its exact body).
+ */
+async function takeNewKey(entry, key, passphrase) {
+  let response;
+  try {
+    response = await fetchKey();
+  } catch {
+    return { entry, key };
+  }
+  if (!response.ok) return { entry, key };
+  const { kid, key: raw64 } = await response.json();
+  if (kid === entry.kid) return { entry, key };
+  const raw = fromB64(raw64);
+  const wrapped = await wrapDraftKey(raw, passphrase, entry.userId, kid);
+  const newKey = await importDraftKey(raw);
+  raw.fill(0);
+  const { salt, iv, wrapped: old, iterations } = entry;
+  const previous = [{ kid: entry.kid, salt, iv, wrapped: old, iterations }, ...(entry.previous ?? [])];
+  const updated = { userId: entry.userId, name: entry.name, email: entry.email, ...wrapped, previous };
+  await (await db()).put("keys", updated);
+  return { entry: updated, key: newKey };
 }
 
 function resetIdle() {

@@ -10,6 +10,7 @@ from conftest import PASSPHRASE
 from playwright.sync_api import expect
 
 from webapp.cli import DEMO_PASSWORD
+from webapp.db import connect
 
 pytestmark = pytest.mark.e2e
 
@@ -52,7 +53,7 @@ def test_locking_ends_the_login_and_unlocking_with_the_password_starts_one(table
     expect(tablet.sync_cell(record_id)).to_have_text("Synced")
 
 
-def test_unlocking_without_the_password_keeps_the_outbox_waiting_and_says_so(tablet):
+def test_unlocking_without_the_password_still_sends_the_outbox_with_the_tablets_key(tablet, live_app):
     page = tablet.page
     tablet.set_up_online("sam.supervisor@demo.test")
     tablet.offline()
@@ -62,11 +63,15 @@ def test_unlocking_without_the_password_keeps_the_outbox_waiting_and_says_so(tab
     tablet.offline(False)
     page.get_by_role("button", name="Lock", exact=True).click()  # ends the login (online)
     expect(page.get_by_role("heading", name="Unlock")).to_be_visible()
-    tablet.unlock()  # the passphrase alone: works on the tablet only
+    tablet.unlock()  # the passphrase alone: no login, but the tablet's push-only credential
     expect(page.get_by_role("heading", name="Session records on this tablet")).to_be_visible()
-    expect(page.locator("#sync-status")).to_have_text(
-        "1 record(s) wait for you to log in to send. Your drafts are safe on this tablet.")
-    expect(tablet.sync_cell(record_id)).to_have_text("Waiting to sync")
+    expect(tablet.sync_cell(record_id)).to_have_text("Synced")
+    assert logged_in_as(tablet) is None
+    db = connect(live_app.config["DATABASE"])
+    assert next(db.query("SELECT rev FROM records WHERE id = ?", [record_id]))["rev"] >= 1
+    db.close()
+    # Without a valid credential the records wait for a login and the tablet says so:
+    # test_device_credential.py::test_a_revoked_credential_makes_the_tablet_say_log_in_to_send.
 
 
 def test_idle_lock_ends_the_login_too(tablet, live_app):

@@ -11,6 +11,10 @@ Alex's, pushed by Sam's tablet), and the answer must be the one its rule predict
 
 What the app does today for roles with no record scope of their own: `admin` alone and
 `inspector` see no one's records (404); inspector grants are not built yet.
+
+One more caller holds no login, only a tablet's push-only credential (Sam's, sent as
+`Authorization: Device` on every request): it may push (`login+device`), and every other
+route treats it as anonymous.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import pytest
 from records_helper import Tablet, new_doc, signed
 from support import TEST_CONFIG, Browser, user_id
 
-from webapp import accounts, create_app
+from webapp import accounts, create_app, devices
 from webapp.access import ROUTE_RULES
 from webapp.cli import DEMO_PASSWORD
 from webapp.db import connect, transaction
@@ -40,11 +44,17 @@ CALLERS = {
     "leader": "leader@demo.test",
     "admin": "admin.only@matrix.test",
     "inspector": "inspector@matrix.test",
+    "device credential (no login)": None,
 }
+DEVICE_CALLER = "device credential (no login)"
+# The device named by the caller's credential: the one send() puts in its push body.
+DEVICE_ID = f"matrix-{re.sub(r'[^a-z]', '', DEVICE_CALLER)}"
 # Who may act on Alex's record under each record rule (everyone else: 404).
 RECORD_RULES = {
     "record:view": {"staff (the supervisee)", "supervisor (of the supervisee)", "dsl", "leader"},
     "record:resolve": {"supervisor (of the supervisee)", "dsl", "leader"},
+    # The device in the URL is Sam's tablet (it pushed the record).
+    "device:own": {"supervisor (of the supervisee)"},
 }
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
 # What a request to each endpoint sends (form fields, or JSON for /sync): valid enough to
@@ -77,6 +87,7 @@ def world(tmp_path_factory, seeded_data):
                          user_id(db, "sam.supervisor@demo.test")))
     roles = {caller: set(accounts.find_by_email(db, email)["roles"].split())
              for caller, email in CALLERS.items() if email}
+    sam = user_id(db, "sam.supervisor@demo.test")
     db.close()
     browsers = {}
     for caller, email in CALLERS.items():
@@ -84,11 +95,23 @@ def world(tmp_path_factory, seeded_data):
         if email:
             assert browsers[caller].login(email).status_code == 302, email
     Tablet(browsers["supervisor (of the supervisee)"]).push_doc(doc)
-    return {"app": app, "record_id": doc["id"], "browsers": browsers, "roles": roles}
+    return {"app": app, "record_id": doc["id"], "browsers": browsers, "roles": roles, "sam": sam}
+
+
+def give_device_credential(world) -> None:
+    """Sam's tablet credential for the device caller: made just before its walk (Sam's own
+    walk logs out of all devices, which revokes it)."""
+    db = connect(world["app"].config["DATABASE"])
+    with transaction(db):
+        secret = devices.issue(db, world["sam"], DEVICE_ID)
+    db.close()
+    world["browsers"][DEVICE_CALLER].client.environ_base["HTTP_AUTHORIZATION"] = \
+        f"Device {DEVICE_ID}:{secret}"
 
 
 def url_values(world, rule) -> dict:
-    samples = {"record_id": world["record_id"], "conflict_id": 1, "filename": "css/app.css"}
+    samples = {"record_id": world["record_id"], "conflict_id": 1, "filename": "css/app.css",
+               "device": "tab-test"}
     missing = [a for a in rule.arguments if a not in samples]
     assert not missing, f"{rule.rule}: give the matrix a sample value for {missing}"
     return {a: samples[a] for a in rule.arguments}
@@ -139,9 +162,11 @@ def outcome(response, url: str, rule: str) -> str:
 def expected(rule: str, caller: str, roles: dict) -> str:
     if rule == "public":
         return "allowed"
+    if caller == DEVICE_CALLER:
+        return "allowed" if rule == "login+device" else "login needed"
     if caller == "anonymous":
         return "login needed"
-    if rule == "login":
+    if rule in ("login", "login+device"):
         return "allowed"
     if rule.startswith("role:"):
         allowed = set(rule.split(":", 1)[1].split(","))
@@ -159,7 +184,7 @@ def test_every_endpoint_declares_its_access_rule(world):
                             f"webapp/access.py ROUTE_RULES: {undeclared}")
     assert not sorted(set(ROUTE_RULES) - endpoints), "rules for routes that no longer exist"
     for endpoint, rule in ROUTE_RULES.items():
-        assert (rule in ("public", "login") or rule in RECORD_RULES
+        assert (rule in ("public", "login", "login+device") or rule in RECORD_RULES
                 or re.fullmatch(r"role:[a-z_]+(,[a-z_]+)*", rule)), (endpoint, rule)
 
 
@@ -167,6 +192,8 @@ def test_every_endpoint_declares_its_access_rule(world):
 def test_role_route_matrix(world, caller):
     app = world["app"]
     browser = world["browsers"][caller]
+    if caller == DEVICE_CALLER:
+        give_device_credential(world)
     found, url_for = routes(app)
     wrong = []
     for endpoint, rule, methods in found:
