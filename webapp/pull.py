@@ -5,7 +5,8 @@ its user's *scope*: the records they work with, never the organisation's history
 
 - **Scope** (`scope_ids`), intersected with what the user may read (`access.visible_clause`):
   the unsigned records they conduct; the records they conduct or hold that were signed in the
-  last `policy.tablet_days` days; the records with an open conflict they may settle.
+  last `policy.tablet_days` days; the records with an open conflict they may settle; never
+  the records of a deactivated member of staff (a leaver's records are read online).
 - **Events.** `pull_scope` lists, per user, each record their tablets were sent: when it
   entered the scope (`entered_seq`) and, once it has left, when (`removed_seq`). Both numbers
   come from the same counter as `records.seq`, so one number orders everything a tablet must
@@ -124,6 +125,8 @@ def scope_ids(db, user, today: dt.date | None = None) -> set[str]:
         " UNION ALL SELECT id FROM records WHERE supervisee_id = ? AND status = 'signed'"
         "  AND signed_at >= ?"
         f" UNION ALL SELECT id FROM records WHERE {settle})"
+        # A leaver's records leave every tablet (they are read online, as history).
+        " AND supervisee_id NOT IN (SELECT id FROM users WHERE active = 0)"
         f" AND {where}")
     rows = db.execute(sql, [user.id, user.id, cutoff, user.id, cutoff, *settle_params, *params])
     return {r[0] for r in rows}

@@ -153,6 +153,20 @@ def test_a_supervisee_moved_to_another_supervisor_leaves_the_old_supervisors_tab
     assert pulled_ids(sam, cursor)[1]["removed"] == [org["conflict"]]
 
 
+def test_a_deactivated_supervisees_records_leave_every_tablet(tablets, org, db, ids):
+    sam, dsl = tablets("sam.supervisor"), tablets("dsl")
+    _, cursor, _ = pull_all(sam)
+    _, dsl_cursor, _ = pull_all(dsl)
+    with db.conn:
+        accounts.set_active(db, ids["alex.staff"], False)
+    got, body = pulled_ids(sam, cursor)
+    assert got == set() and sorted(body["removed"]) == sorted([org["draft"], org["signed"]])
+    assert pulled_ids(dsl, dsl_cursor)[1]["removed"] == []  # the DSL held none of Alex's
+    with db.conn:
+        accounts.set_active(db, ids["alex.staff"], True)
+    assert pulled_ids(sam, cursor)[0] == {org["draft"], org["signed"]}  # back when they return
+
+
 def test_a_dsl_who_loses_the_role_loses_the_conflicts_to_settle(tablets, org, db, ids):
     dsl = tablets("dsl")
     _, cursor, _ = pull_all(dsl)
