@@ -17,7 +17,6 @@ DEFAULTS = {
     "PERMANENT_SESSION_LIFETIME": 12 * 3600,  # set from SUPERVISE_SESSION_HOURS in finish()
     "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
     "WTF_CSRF_TIME_LIMIT": 12 * 3600,  # set from SUPERVISE_SESSION_HOURS in finish()
-    "RATELIMIT_STORAGE_URI": "memory://",
     # Login attempts from one address (an office behind one NAT shares it: generous) and
     # failed logins for one account (wherever they come from: strict). docs/security.md.
     "RATELIMIT_LOGIN": "30 per minute",

@@ -10,6 +10,8 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
+from . import limit_store
+
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
@@ -42,4 +44,6 @@ def account_logged_in() -> str:
 
 
 def init_app(app) -> None:
+    # The counters live in the data folder, shared by every worker process (limit_store).
+    app.config.setdefault("RATELIMIT_STORAGE_URI", limit_store.uri_for(app.config["DATA_DIR"]))
     limiter.init_app(app)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 from support import TEST_CONFIG, Browser, user_id
@@ -274,6 +275,17 @@ def test_one_account_is_locked_after_five_failures_from_anywhere(limited):
     assert "Too many failed logins for this account" in locked.get_data(as_text=True)
     # Another account is not affected.
     assert from_address(limited, "10.0.0.99").login("kim.supervisor@demo.test").status_code == 302
+
+
+def test_the_account_limit_holds_across_worker_processes_and_restarts(limited):
+    """Two apps on one data folder stand for two gunicorn workers (or one before and after a
+    restart): failures counted by one count for the other (webapp/limit_store.py)."""
+    other = create_app({**TEST_CONFIG, "DATA_DIR": limited.config["DATA_DIR"], "RATELIMIT_ENABLED": True})
+    workers = [limited, other]
+    codes = [from_address(workers[n % 2], f"10.2.0.{n}").login(SAM, "wrong guess").status_code
+             for n in range(6)]
+    assert codes == [401] * 5 + [429]
+    assert Path(limited.config["DATA_DIR"], "limits.db").exists()
 
 
 def test_one_person_s_typos_never_lock_out_the_office(limited):
