@@ -31,7 +31,12 @@ def handle_http(exc: HTTPException):
         message = ("Your form expired (security token missing or stale). "
                    "Reload the page and try again.")
     if _wants_json():
-        return {"error": message}, code
+        body = {"error": message}
+        if isinstance(exc, CSRFError):
+            # The session changed under the request (a logout or login raced it): nothing in
+            # it was wrong, so a client asks /api/session again and retries.
+            body["retry"] = True
+        return body, code
     template = "_error.html" if request.htmx else "error.html"
     return render_template(template, code=code, message=message), code
 

@@ -275,6 +275,8 @@ def test_push_needs_json(sam):
 def test_push_needs_the_csrf_token(sam, alex_doc):
     response = sam.browser.client.post("/sync/push", json={"device": "t", "ops": []})
     assert response.status_code == 400 and "expired" in response.get_json()["error"]
+    # Not the ops' fault: the tablet asks for a fresh token and sends them again.
+    assert response.get_json()["retry"] is True
 
 
 def test_push_without_login_says_to_log_in(browser, alex_doc):
