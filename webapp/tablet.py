@@ -41,17 +41,36 @@ def assets() -> tuple[tuple[str, ...], str]:
     return _assets(current_app.static_folder)
 
 
+VERSION_HEADER = "X-Supervise-Version"
+NOT_MODULES = ("/static/js/sw-register.js", "/static/vendor/htmx.min.js")
+
+
+def modules() -> list[str]:
+    """The ES modules of the tablet page, preloaded at once (else the browser finds them one
+    import level at a time: a round trip through the service worker per level)."""
+    return [f for f in assets()[0] if f.endswith(".js") and f.startswith(("/static/js/", "/static/vendor/"))
+            and f not in NOT_MODULES]
+
+
+def _shell(body: str):
+    """A shell page, marked with the version of the assets it goes with: the service worker
+    keeps a revalidated copy only when it is of its own version (else a new worker is due)."""
+    response = make_response(body)
+    response.headers[VERSION_HEADER] = assets()[1]
+    return response
+
+
 @bp.get("/tablet")
 def page():
     """Unlock, the drafts list and the capture form, in one page (see docs/decisions.md)."""
     template = session_form.current()
-    return render_template("tablet.html", template=template,
-                           idle_seconds=current_app.config["SUPERVISE_IDLE_LOCK_SECONDS"])
+    return _shell(render_template("tablet.html", template=template, modules=modules(),
+                                  idle_seconds=current_app.config["SUPERVISE_IDLE_LOCK_SECONDS"]))
 
 
 @bp.get("/offline")
 def offline():
-    return render_template("offline.html")
+    return _shell(render_template("offline.html"))
 
 
 @bp.get("/sw.js")

@@ -7,6 +7,7 @@ import { contentHash } from "./canonical.js";
 import { shapeProblems } from "./shape.js";
 import { deviceId } from "./store.js";
 import { syncSoon } from "./sync-loop.js";
+import { within } from "./net.js";
 
 const SAVE_DELAY = 300;
 
@@ -70,7 +71,8 @@ export class Capture {
     this.baseRev = draft.rev;
     this.savedCt = draft.ct;
     this.form.load(doc);
-    const person = this.pack?.supervisees.find((p) => p.id === doc.supervisee);
+    const person = this.pack?.supervisees.find((p) => p.id === doc.supervisee)
+      ?? this.pack?.safeguarding_supervisees?.find((p) => p.id === doc.supervisee);
     this.root.querySelector("#capture-title").textContent = `Session record: ${person?.name ?? "supervisee"}`;
     this.showPreviousActions(doc.supervisee);
     this.errors.hidden = true;
@@ -109,9 +111,9 @@ export class Capture {
     if (!navigator.onLine || !password.value) return null;
     if (!email) return "Type your email to confirm with your own password, or clear the password to sign without it";
     try {
-      const session = await (await fetch("/api/session", { credentials: "same-origin", cache: "no-store" })).json();
+      const session = await (await fetch("/api/session", { credentials: "same-origin", cache: "no-store", signal: within() })).json();
       const response = await fetch("/api/signatures/confirm", {
-        method: "POST", credentials: "same-origin", cache: "no-store",
+        method: "POST", credentials: "same-origin", cache: "no-store", signal: within(),
         headers: { "Content-Type": "application/json", "X-CSRFToken": session.csrf },
         body: JSON.stringify({ record: doc.id, supervisee: doc.supervisee, signature: signature.id,
                                content_hash: signature.content_hash, email, password: password.value }),

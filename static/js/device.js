@@ -10,6 +10,7 @@
 // docs/threat-model.md says what a thief gets, and flagging the tablet lost revokes it.
 import { db, deviceId, wipeAll } from "./store.js";
 import { fromB64, toB64 } from "./crypto.js";
+import { within } from "./net.js";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -47,7 +48,7 @@ export async function wipeIfTold(response) {
 export async function enrol(user, csrf) {
   const device = await deviceId();
   const response = await fetch("/api/device", {
-    method: "POST", credentials: "same-origin", cache: "no-store",
+    method: "POST", credentials: "same-origin", cache: "no-store", signal: within(),
     headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, "X-Device": device },
     body: JSON.stringify({ device }),
   });

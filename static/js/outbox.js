@@ -3,6 +3,7 @@
 // has answered it with a stored result; a refused op is kept for the user to see.
 import { db, deviceId } from "./store.js";
 import { authorization, forget, wipeIfTold } from "./device.js";
+import { PULL, pushDeadline, within } from "./net.js";
 
 const BATCH = 50;
 const ROUNDS = 5;
@@ -13,7 +14,7 @@ const ROUNDS = 5;
  */
 export async function serverSession() {
   const response = await fetch("/api/session", { credentials: "same-origin", cache: "no-store",
-                                                 headers: { "X-Device": await deviceId() } });
+                                                 headers: { "X-Device": await deviceId() }, signal: within() });
   await wipeIfTold(response);
   if (!response.ok) throw new Error(`session ${response.status}`);
   return response.json();
@@ -101,7 +102,7 @@ async function pushRound(user, auth, device) {
   try {
     response = await fetch("/sync/push", {
       method: "POST", credentials: "same-origin", cache: "no-store",
-      headers: { "Content-Type": "application/json", ...auth },
+      headers: { "Content-Type": "application/json", ...auth }, signal: pushDeadline(batch.length),
       body: JSON.stringify({ device, ops: batch.map(({ op, record, base_rev, kid, iv, ct, type }) =>
         ({ op, record, base_rev, kid, iv, ct, ...(type ? { type } : {}) })) }),
     });
@@ -111,8 +112,9 @@ async function pushRound(user, auth, device) {
   await wipeIfTold(response);
   if (response.status === 401) return { state: "login" };
   const body = await response.json().catch(() => ({}));
-  if (response.status >= 500 || response.status === 429) {
-    // Nothing of this push was stored: keep every op and try again later.
+  if (response.status >= 500 || response.status === 429 || body.retry) {
+    // Nothing of this push was stored (a server or storage fault, or a login that changed
+    // under the push and left its token stale): keep every op and try again later.
     return { state: "error", message: body.error || `The server answered ${response.status}; trying again later.` };
   }
   if (!response.ok) {
@@ -148,7 +150,8 @@ async function pullChanges(user, onProgress) {
     let response;
     try {
       response = await fetch(`/sync/pull?since=${encodeURIComponent(since)}&limit=${PAGE}`,
-                             { credentials: "same-origin", cache: "no-store", headers: { "X-Device": await deviceId() } });
+                             { credentials: "same-origin", cache: "no-store", headers: { "X-Device": await deviceId() },
+                               signal: within(PULL) });
     } catch {
       return { state: "offline" };
     }

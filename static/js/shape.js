@@ -2,6 +2,7 @@
 // push against (static/schemas/sync.schema.json): the tablet refuses to sign a record the
 // server would refuse to store.
 import { Validator } from "../vendor/json-schema/index.js";
+import { within } from "./net.js";
 
 const SCHEMA_URL = "/static/schemas/sync.schema.json";
 // Keywords that only say "something inside failed": the message is in the inner error.
@@ -11,9 +12,12 @@ const WRAPPERS = new Set(["$ref", "properties", "items", "allOf", "anyOf", "addi
 let validators;
 
 async function validator(part) {
-  validators ??= fetch(SCHEMA_URL).then((response) => response.json()).then((schema) => {
+  validators ??= fetch(SCHEMA_URL, { signal: within() }).then((response) => response.json()).then((schema) => {
     const make = (name) => new Validator({ $ref: `#/definitions/${name}`, definitions: schema.definitions }, "7", false);
     return { record: make("record"), signature: make("signature") };
+  }).catch((error) => {
+    validators = null;  // not cached and the network failed: ask again next time
+    throw error;
   });
   return (await validators)[part];
 }

@@ -9,6 +9,7 @@ import * as loop from "./sync-loop.js";
 import { serverSession } from "./outbox.js";
 import { enrol } from "./device.js";
 import { db, wipeAll } from "./store.js";
+import { within } from "./net.js";
 
 const app = document.getElementById("app");
 const $ = (selector) => app.querySelector(selector);
@@ -57,17 +58,34 @@ async function wiped(text) {
   await wipeAll();  // and once more: the lock saved any unsaved typing of the open form
 }
 
+// The server gets this long to say who is logged in before the tablet opens with what it
+// has (a silent network must not keep the unlock form away); a later answer still counts.
+const SESSION_WAIT = 700;
+const RECHECK = 3000;  // ms between asks while a tablet set up for nobody waits for a login
+let starts = 0;
+
 async function start() {
   showNetwork();
-  serverUser = await whoIsLoggedIn();
+  const asked = whoIsLoggedIn();
+  const knowing = vault.knownUsers();  // at the same time: both wait on IndexedDB
+  const run = ++starts;
+  known = await knowing;
+  // A tablet set up for nobody yet has nothing to show offline: it waits for the answer (its
+  // own timeout bounds it); one with people on it opens to the unlock form at once.
+  serverUser = await (known.length ? Promise.race([asked, new Promise((r) => setTimeout(r, SESSION_WAIT, LATE))]) : asked);
+  if (serverUser === LATE) {
+    serverUser = undefined;
+    asked.then((user) => lateAnswer(run, user));
+  }
   document.getElementById("logout-form").hidden = !serverUser;
-  known = await vault.knownUsers();
   if (wipedMessage) message(wipedMessage, "info");
   const wasWiped = !!wipedMessage;
   wipedMessage = null;
   if (serverUser && !known.some((u) => u.userId === serverUser.id)) return show("setup");
   if (!known.length) {
     if (serverUser === undefined && !wasWiped) message("This tablet is offline and has not been set up yet. Connect and log in once to set it up.", "info");
+    // Ask again while this page waits (a slow answer, a login in another tab, the network back).
+    setTimeout(() => { if (run === starts && !$("#view-login").hidden) start(); }, RECHECK);
     return show("login");
   }
   const select = $("#unlock-user");
@@ -76,6 +94,25 @@ async function start() {
   showUnlockLogin();
   show("unlock");
   $("#unlock-passphrase").focus();
+}
+
+const LATE = Symbol("late");
+
+/** The server answered after the tablet opened without it: take the answer if still useful. */
+function lateAnswer(run, user) {
+  if (run !== starts || vault.session()) return;
+  if (wipedMessage) return start();
+  if (user === undefined || ($("#view-unlock").hidden && $("#view-login").hidden)) return;
+  serverUser = user;
+  document.getElementById("logout-form").hidden = !serverUser;
+  if (!$("#view-login").hidden) message("");  // not "offline" after all
+  const typing = $("#unlock-passphrase").value !== "";
+  if (user && !known.some((u) => u.userId === user.id) && !typing) {
+    message("");
+    return show("setup");
+  }
+  if (user && !typing) $("#unlock-user").value = user.id;
+  showUnlockLogin();
 }
 
 // Online, the server login is needed to sync: it ends when the tablet locks, so unlocking
@@ -91,11 +128,12 @@ $("#unlock-user").addEventListener("change", showUnlockLogin);
 
 /** Log in to the server from the tablet page (the login form's POST, without leaving the page). */
 async function logIn(email, password) {
-  const { csrf } = await serverSession();
+  const silent = () => new Error("The server did not answer. Leave the login password empty to work on this tablet only.");
+  const { csrf } = await serverSession().catch((error) => { throw error.wipe ? error : silent(); });
   const response = await fetch("/login", {
-    method: "POST", credentials: "same-origin", cache: "no-store", redirect: "manual",
+    method: "POST", credentials: "same-origin", cache: "no-store", redirect: "manual", signal: within(),
     body: new URLSearchParams({ email, password, csrf_token: csrf }),
-  });
+  }).catch(() => { throw silent(); });
   if (response.type !== "opaqueredirect") {
     throw new Error(response.status === 429 ? "Too many login attempts: wait a few minutes, or unlock without the password."
       : "That login password is not right. The tablet stays locked.");
@@ -111,7 +149,7 @@ async function endServerLogin(reason) {
     const { csrf, user } = await serverSession();
     if (user) {
       await fetch("/logout", {
-        method: "POST", credentials: "same-origin", cache: "no-store", redirect: "manual",
+        method: "POST", credentials: "same-origin", cache: "no-store", redirect: "manual", signal: within(),
         body: new URLSearchParams({ csrf_token: csrf, reason: reason === "idle" ? "idle" : "lock" }),
       });
     }
@@ -231,9 +269,22 @@ async function renderDrafts() {
     : "Storage is not persistent: the browser may clear unsynced drafts when space runs low. Sync when you can.")
     + (age ? ` Oldest unsynced change: ${Math.round(age / 60000)} min ago.` : "");
   const people = pack?.supervisees ?? [];
-  $("#new-supervisee").replaceChildren(...people.map((p) => new Option(`${p.name}${p.probation ? " (probation)" : ""} — due ${p.next_due}`, p.id)));
-  $("#new-form button").disabled = !people.length;
-  const names = Object.fromEntries(people.map((p) => [p.id, p.name]));
+  // A DSL or deputy may hold a safeguarding supervision with anyone (offline too).
+  const anyone = pack?.safeguarding_supervisees ?? [];
+  const options = people.map((p) => new Option(`${p.name}${p.probation ? " (probation)" : ""} — due ${p.next_due}`, p.id));
+  if (anyone.length) {
+    const group = Object.assign(document.createElement("optgroup"), { label: "Safeguarding supervision (DSL)" });
+    group.append(...anyone.map((p) => new Option(p.name, `sg:${p.id}`)));
+    options.push(group);
+  }
+  // Drawn again after every sync: keep whoever was chosen, or a background sync that ends
+  // while someone picks a person would start the record for somebody else.
+  const select = $("#new-supervisee");
+  const chosen = select.value;
+  select.replaceChildren(...options);
+  if (chosen && select.querySelector(`option[value="${CSS.escape(chosen)}"]`)) select.value = chosen;
+  $("#new-form button").disabled = !people.length && !anyone.length;
+  const names = Object.fromEntries([...anyone, ...people].map((p) => [p.id, p.name]));
   const rows = await listDrafts(s);
   $("#drafts-empty").hidden = rows.length > 0;
   $("#drafts-body").replaceChildren(...rows.map(({ entry, doc, sync }) => {
@@ -289,14 +340,18 @@ async function renderDrafts() {
 $("#new-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   const s = vault.session();
-  const person = pack.supervisees.find((p) => p.id === $("#new-supervisee").value);
+  const chosen = $("#new-supervisee").value;
+  const safeguarding = chosen.startsWith("sg:");
+  const person = safeguarding
+    ? pack.safeguarding_supervisees.find((p) => `sg:${p.id}` === chosen)
+    : pack.supervisees.find((p) => p.id === chosen);
   const template = pack.templates[0];
   const now = new Date();
   const doc = {
     id: crypto.randomUUID(), template: template.id, template_version: template.version,
     supervisee: person.id, supervisor: s.user.id,
     session_date: now.toLocaleDateString("en-CA"), start_time: now.toTimeString().slice(0, 5),
-    duration_minutes: 60, kind: person.probation ? "probation" : "scheduled",
+    duration_minutes: 60, kind: safeguarding ? "dsl_safeguarding" : person.probation ? "probation" : "scheduled",
     fields: {}, lists: Object.fromEntries(template.sections.flatMap((sec) => (sec.lists ?? []).map((l) => [l.id, []]))),
     signatures: [], meta: { edited: {} },
   };

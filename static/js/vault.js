@@ -1,6 +1,7 @@
 // Who is working on this tablet, and their unlocked draft key (memory only).
 // The key is dropped on lock, on idle timeout and whenever the page goes away.
 import { db } from "./store.js";
+import { within } from "./net.js";
 import { forgetOlderKeys, importDraftKey, open, seal, unwrapDraftKey, useOlderKeys, wrapDraftKey, fromB64 } from "./crypto.js";
 
 let current = null;
@@ -29,7 +30,7 @@ export async function knownUsers() {
 }
 
 async function fetchKey() {
-  return fetch("/api/keys", { credentials: "same-origin", cache: "no-store" });
+  return fetch("/api/keys", { credentials: "same-origin", cache: "no-store", signal: within() });
 }
 
 /** First use on this tablet: fetch the draft key, wrap it under the passphrase, keep only that. */
@@ -115,7 +116,12 @@ export function watchIdle(seconds) {
 
 /** Keep the pack (supervisees, open actions, template) encrypted on the tablet. */
 export async function refreshPack(s) {
-  const response = await fetch("/api/pack", { credentials: "same-origin", cache: "no-store" });
+  let response;
+  try {
+    response = await fetch("/api/pack", { credentials: "same-origin", cache: "no-store", signal: within() });
+  } catch {
+    return null;  // offline or silent: the pack kept on the tablet serves
+  }
   if (!response.ok) return null;
   const pack = await response.json();
   if (pack.user.id !== s.user.id) return null;

@@ -1,0 +1,246 @@
+"""Load near the floor: how fast the tablet opens and works, against a trivial service-worker
+page, in one Chromium run (Debian's Chromium, driven by Playwright).
+
+Figures (each the median of several runs):
+- floor: a trivial page (one module script, cache-first service worker) reloaded offline, from
+  navigation start to its form shown;
+- reload: /tablet reloaded offline, from navigation start to a usable unlock form (shown,
+  the people filled in); target <= 2x the floor;
+- unlock: from pressing Unlock (PBKDF2 at the tablet's iterations, 600,000) to the record
+  list shown; target <= 300 ms;
+- open: from clicking a record's Open link to its capture form shown (no target: reported);
+- autosave: one keystroke's save (read the form, encrypt, write to IndexedDB): from the key
+  to "Saved on device", less the autosave's quiet delay; target <= 10 ms.
+
+Times are taken inside the page (performance.now(), marks set by an init script watching the
+views' `hidden` attribute), so Playwright's round trips are not in them.
+
+    .venv/bin/python bench/tablet_load.py [--runs 9]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import re
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "e2e"), str(ROOT / "tests")]
+
+from conftest import CHROMIUM, PASSPHRASE, QUIET_CHROMIUM  # noqa: E402  (tests/e2e/conftest.py)
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from support import TEST_CONFIG  # noqa: E402
+from werkzeug.serving import make_server  # noqa: E402
+
+from webapp import create_app  # noqa: E402
+from webapp.cli import DEMO_PASSWORD, seed_demo  # noqa: E402
+from webapp.db import connect  # noqa: E402
+
+RELOAD_RATIO, UNLOCK_MS, AUTOSAVE_MS = 2.0, 300.0, 10.0
+JS = ROOT / "static" / "js"
+SAVE_DELAY = int(re.search(r"const SAVE_DELAY = (\d+);", (JS / "capture.js").read_text())[1])
+ITERATIONS = int(re.search(r"export const ITERATIONS = (\d+);", (JS / "crypto.js").read_text())[1])
+
+# Marks, in each document's own clock (ms since its navigation started).
+MARKS = """
+window.__marks = {};
+const mark = (name) => { window.__marks[name] ??= performance.now(); };
+const VIEWS = { "view-unlock": "unlock", "view-drafts": "drafts", "view-capture": "capture", view: "floor" };
+new MutationObserver((changes) => {
+  for (const { target } of changes) {
+    const name = VIEWS[target.id];
+    if (name && !target.hidden) mark(name);
+  }
+}).observe(document, { subtree: true, attributes: true, attributeFilter: ["hidden"] });
+addEventListener("submit", () => { window.__marks.submit = performance.now(); }, true);
+addEventListener("click", () => { window.__marks.click = performance.now(); }, true);
+addEventListener("input", () => {
+  window.__marks.input = performance.now();
+  delete window.__marks.saved;
+}, true);
+addEventListener("DOMContentLoaded", () => {
+  const status = document.getElementById("save-status");
+  if (!status) return;
+  new MutationObserver(() => {
+    if (status.textContent.startsWith("Saved on device at")) mark("saved");
+  }).observe(status, { childList: true, characterData: true, subtree: true });
+});
+"""
+
+FLOOR_HTML = b"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Floor</title>
+<script type="module" src="/floor.js"></script></head>
+<body><section id="view" hidden><form><label for="p">Passphrase</label><input id="p"></form></section>
+</body></html>"""
+FLOOR_JS = b"""navigator.serviceWorker.register("/floor-sw.js");
+document.getElementById("view").hidden = false;"""
+FLOOR_SW = b"""const FILES = ["/", "/floor.js"];
+self.addEventListener("install", (e) => e.waitUntil(
+  caches.open("floor").then((c) => c.addAll(FILES)).then(() => self.skipWaiting())));
+self.addEventListener("activate", (e) => e.waitUntil(self.clients.claim()));
+self.addEventListener("fetch", (e) => {
+  const url = new URL(e.request.url);
+  if (FILES.includes(url.pathname)) {
+    e.respondWith(caches.match(url.pathname).then((r) => r || fetch(e.request)));
+  }
+});"""
+
+
+def floor_app(environ, start_response):
+    path = environ["PATH_INFO"]
+    body, kind = {"/": (FLOOR_HTML, "text/html"), "/floor.js": (FLOOR_JS, "text/javascript"),
+                  "/floor-sw.js": (FLOOR_SW, "text/javascript")}.get(path, (b"", None))
+    if kind is None:
+        start_response("404 Not Found", [("Content-Length", "0")])
+        return [b""]
+    start_response("200 OK", [("Content-Type", kind), ("Content-Length", str(len(body))),
+                              ("Cache-Control", "no-cache")])
+    return [body]
+
+
+def serve(app):
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_port}"
+
+
+def marks(page, *names, timeout_ms=15000):
+    """Wait (polling: the page's CSP refuses wait_for_function's string) for the marks."""
+    for _ in range(timeout_ms // 5):
+        found = page.evaluate("window.__marks")
+        if all(n in found for n in names):
+            return found
+        page.wait_for_timeout(5)
+    raise TimeoutError(f"no mark {names}: {found}")
+
+
+def offline_reloads(page, mark, runs):
+    times = []
+    for _ in range(runs):
+        page.reload(wait_until="commit")
+        times.append(marks(page, mark)[mark])
+    return times
+
+
+def controlled(page):
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    if not page.evaluate("!!navigator.serviceWorker.controller"):
+        page.reload()
+    assert page.evaluate("!!navigator.serviceWorker.controller")
+
+
+def measure(browser, site, floor, runs):
+    figures = {}
+    # -- the floor ---------------------------------------------------------------------------
+    ctx = browser.new_context(base_url=floor)
+    ctx.add_init_script(MARKS)
+    page = ctx.new_page()
+    page.goto("/")
+    controlled(page)
+    ctx.set_offline(True)
+    offline_reloads(page, "floor", 2)  # warm
+    figures["floor"] = offline_reloads(page, "floor", runs)
+    ctx.close()
+
+    # -- the tablet: set up online, with one record -------------------------------------------
+    ctx = browser.new_context(base_url=site)
+    ctx.set_default_timeout(20000)
+    ctx.add_init_script(MARKS)
+    page = ctx.new_page()
+    page.goto("/login?next=/tablet")
+    page.get_by_label("Email").fill("sam.supervisor@demo.test")
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Choose a device passphrase")).to_be_visible()
+    controlled(page)
+    page.get_by_label("Device passphrase (at least 8 characters)").fill(PASSPHRASE)
+    page.get_by_label("Type it again").fill(PASSPHRASE)
+    page.get_by_role("button", name="Set passphrase").click()
+    expect(page.get_by_text("Ready to work offline.")).to_be_visible()
+    select = page.get_by_label("New session record for")
+    select.select_option(select.locator("option", has_text="Alex").first.get_attribute("value"))
+    page.get_by_role("button", name="Start session record").click()
+    summary = page.get_by_label("Summary of key discussion points")
+    summary.fill("A record of a usual length. " * 40)
+    expect(page.locator("#save-status")).to_have_text(re.compile(r"^Saved on device at "))
+    page.get_by_role("button", name="Back to records").click()
+    expect(page.get_by_role("heading", name="Session records on this tablet")).to_be_visible()
+
+    # -- offline: reload, unlock, open, autosave --------------------------------------------
+    ctx.set_offline(True)
+    offline_reloads(page, "unlock", 2)  # warm
+    figures["reload"] = offline_reloads(page, "unlock", runs)
+    unlocks, opens, saves = [], [], []
+    for _ in range(max(3, runs // 2)):
+        page.goto("/tablet", wait_until="commit")  # not the open record (a reload keeps its #hash)
+        marks(page, "unlock")
+        page.get_by_label("Device passphrase", exact=True).fill(PASSPHRASE)
+        page.get_by_role("button", name="Unlock").click()
+        m = marks(page, "drafts")
+        unlocks.append(m["drafts"] - m["submit"])
+        page.locator("#drafts-body a", has_text="Open").first.click()
+        m = marks(page, "capture")
+        opens.append(m["capture"] - m["click"])
+        summary.focus()
+        summary.press("End")
+        for key in "abc":
+            page.keyboard.press(key)
+            m = marks(page, "saved")
+            saves.append(m["saved"] - m["input"] - SAVE_DELAY)
+    figures["unlock"], figures["open"], figures["autosave"] = unlocks, opens, saves
+    ctx.close()
+    return figures
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=9)
+    args = parser.parse_args()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    folder = Path(tempfile.mkdtemp(prefix="supervise-tablet-load-"))
+    try:
+        app = create_app({**TEST_CONFIG, "DATA_DIR": str(folder / "data")})
+        db = connect(app.config["DATABASE"])
+        seed_demo(db, app.extensions["vault"])
+        db.close()
+        site_server, site = serve(app)
+        floor_server, floor = serve(floor_app)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=QUIET_CHROMIUM)
+            try:
+                figures = measure(browser, site, floor, args.runs)
+            finally:
+                browser.close()
+        site_server.shutdown()
+        floor_server.shutdown()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+    med = {k: statistics.median(v) for k, v in figures.items()}
+    ratio = med["reload"] / med["floor"]
+    rows = [
+        ("floor: trivial SW page, offline reload", med["floor"], "", None),
+        ("/tablet offline reload to unlock form", med["reload"],
+         f"{ratio:.2f}x floor (target <= {RELOAD_RATIO:.0f}x)", ratio <= RELOAD_RATIO),
+        (f"unlock to record list ({ITERATIONS:,} PBKDF2)", med["unlock"],
+         f"target <= {UNLOCK_MS:.0f} ms", med["unlock"] <= UNLOCK_MS),
+        ("open a record", med["open"], "", None),
+        ("autosave of one keystroke", med["autosave"], f"target <= {AUTOSAVE_MS:.0f} ms",
+         med["autosave"] <= AUTOSAVE_MS),
+    ]
+    print(f"Tablet load (median of {args.runs} reloads; {len(figures['unlock'])} unlocks and opens,"
+          f" {len(figures['autosave'])} keystrokes)")
+    for name, ms, target, ok in rows:
+        verdict = "" if ok is None else ("PASS" if ok else "FAIL")
+        print(f"  {name:<46} {ms:8.1f} ms  {target:<32} {verdict}")
+    print("  spread (min-max ms): " + ", ".join(f"{k} {min(v):.0f}-{max(v):.0f}" for k, v in figures.items()))
+    return 0 if all(ok is not False for *_, ok in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

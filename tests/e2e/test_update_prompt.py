@@ -1,0 +1,54 @@
+"""A new version of the app: it installs in the background and waits; the page offers
+"A new version is ready — reload" (not while a record is open) and the button switches."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from webapp import tablet as tablet_module
+
+pytestmark = pytest.mark.e2e
+NEW = "0123456789abcdef"
+
+
+def waiting(page) -> bool:
+    return page.evaluate("navigator.serviceWorker.getRegistration().then((r) => !!r?.waiting)")
+
+
+def test_a_new_version_waits_for_the_reload_button(tablet, live_app, monkeypatch):
+    page = tablet.page
+    tablet.set_up_online("sam.supervisor@demo.test")
+    old = page.evaluate("caches.keys()")
+    with live_app.app_context():
+        files, version = tablet_module.assets()
+    assert old == [f"supervise-{version}"]
+
+    # The server is updated: the next load of the shell (from the cache, at once) finds out.
+    monkeypatch.setattr(tablet_module, "assets", lambda: (files, NEW))
+    page.reload()
+    tablet.unlock()
+    tablet.start_record("Alex")
+    page.get_by_label("Summary of key discussion points").fill("Typed while the update came")
+    for _ in range(100):
+        if waiting(page):
+            break
+        page.wait_for_timeout(100)
+    assert waiting(page), "the new worker should install and wait"
+    prompt = page.get_by_role("status").filter(has_text="A new version is ready")
+    page.wait_for_timeout(2500)
+    expect(prompt).to_have_count(0)  # never over an open record
+
+    tablet.wait_saved()
+    page.get_by_role("button", name="Back to records").click()
+    expect(prompt).to_be_visible()
+    page.get_by_role("button", name="Reload").click()
+    expect(page.get_by_role("heading", name="Unlock")).to_be_visible()
+    for _ in range(50):
+        if page.evaluate("caches.keys()") == [f"supervise-{NEW}"]:
+            break
+        page.wait_for_timeout(100)
+    assert page.evaluate("caches.keys()") == [f"supervise-{NEW}"]
+    assert not waiting(page)
+    tablet.unlock()
+    expect(page.get_by_role("heading", name="Session records on this tablet")).to_be_visible()
