@@ -67,6 +67,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     verify.init_app(app)
     for module in (auth, api, confirm, sync_api, tablet, review, signed, home):
         app.register_blueprint(module.bp)
+    from . import safeguarding
+    safeguarding.init_app(app)
     app.after_request(no_store_for_people)
     if not app.config.get("SKIP_MIGRATIONS"):
         db.init_db(app.config["DATABASE"])

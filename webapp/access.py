@@ -4,33 +4,91 @@ from __future__ import annotations
 
 from .accounts import User, get_user, supervises_now
 
-EVERYTHING = ("dsl", "leader")
+# Roles that read every record (and settle every conflict): DSL, deputy DSL, leader.
+EVERYTHING = ("dsl", "deputy_dsl", "leader")
+# Who may hold a separate safeguarding supervision (`dsl_safeguarding`) with anyone, and who
+# reads restricted safeguarding notes (EVERYTHING: the DSL, deputies and leaders).
+SAFEGUARDING_LEADS = ("dsl", "deputy_dsl")
+SAFEGUARDING_KIND = "dsl_safeguarding"
+# Whose entries the evidence page's audit trail leaves out for everyone else (docs/access.md).
+HIDDEN_IN_TRAIL = ("dsl", "deputy_dsl", "leader", "inspector")
+# Stated on the form's safeguarding section, the record page and the PDF (both policies).
+CONFIDENTIALITY = ("Supervision records are confidential, except where safeguarding requires"
+                   " disclosure.")
 
 
-def visible_clause(user: User, alias: str = "records") -> tuple[str, list]:
+def _current_supervisees_sql(alias: str) -> str:
+    """Records of the user's current, active supervisees, except separate safeguarding
+    supervision (the line supervisor does not see it). One parameter: the user's id."""
+    return (f"({alias}.kind != '{SAFEGUARDING_KIND}' AND {alias}.supervisee_id IN"
+            " (SELECT p.supervisee_id FROM pairings p JOIN users u ON u.id = p.supervisee_id"
+            " WHERE p.supervisor_id = ? AND p.end_date IS NULL AND u.active = 1))")
+
+
+def visible_clause(user: User, alias: str = "records", *, former: bool = True) -> tuple[str, list]:
     """SQL condition (and parameters) selecting the records this user may read.
 
-    staff: their own; supervisor: their current supervisees'; dsl and leader: all.
+    dsl, deputy_dsl and leader: all. Anyone else: their own records; their current (active)
+    supervisees' records except `dsl_safeguarding` sessions; and, with `former`, the signed
+    records they conducted themselves (a former supervisor's read-only access, online only:
+    the pull asks with former=False).
     """
     if user.has(*EVERYTHING):
         return "1 = 1", []
-    return (f"({alias}.supervisee_id = ? OR {alias}.supervisee_id IN (SELECT supervisee_id"
-            " FROM pairings WHERE supervisor_id = ? AND end_date IS NULL))", [user.id, user.id])
+    clause = f"({alias}.supervisee_id = ? OR {_current_supervisees_sql(alias)}"
+    params = [user.id, user.id]
+    if former:
+        clause += f" OR ({alias}.supervisor_id = ? AND {alias}.status = 'signed')"
+        params.append(user.id)
+    return clause + ")", params
+
+
+def _grounds(db, user: User, row: dict | None) -> str | None:
+    """Why this user may read this record: "full", "read-only" (a former supervisor's signed
+    record they conducted), or None (they may not)."""
+    if row is None:
+        return None
+    if user.has(*EVERYTHING) or row["supervisee_id"] == user.id:
+        return "full"
+    if row["kind"] != SAFEGUARDING_KIND and supervises_now(db, user.id, row["supervisee_id"]):
+        return "full"
+    if row["supervisor_id"] == user.id and row["status"] == "signed":
+        return "read-only"
+    return None
 
 
 def can_view(db, user: User, record_row: dict | None) -> bool:
-    if record_row is None:
-        return False
-    if user.has(*EVERYTHING) or record_row["supervisee_id"] == user.id:
-        return True
-    return supervises_now(db, user.id, record_row["supervisee_id"])
+    return _grounds(db, user, record_row) is not None
+
+
+def can_annotate(db, user: User, record_row: dict | None) -> bool:
+    """Who may add an addendum: who may read the record, except a former supervisor (their
+    access to the records they conducted is read-only: docs/decisions.md)."""
+    return _grounds(db, user, record_row) == "full"
+
+
+def sees_restricted(user: User) -> bool:
+    """Who reads restricted safeguarding notes: the DSL, deputies and leaders."""
+    return user.has(*EVERYTHING)
+
+
+def may_restrict(user: User) -> bool:
+    """Who may mark an addendum restricted: the DSL and deputies."""
+    return user.has(*SAFEGUARDING_LEADS)
+
+
+def sees_whole_trail(user: User) -> bool:
+    """Who sees every entry of a record's audit trail (others do not see the views and
+    actions of DSLs, deputies, leaders and inspectors)."""
+    return user.has(*EVERYTHING)
 
 
 def write_refusal(db, user: User, doc: dict, head: dict | None) -> str | None:
     """Why this user may not push this record document, or None if they may.
 
     A session record is written by the person conducting it: the supervisee's current
-    supervisor, or the DSL for a safeguarding supervision session.
+    supervisor, or the DSL or a deputy for a safeguarding supervision session (with any
+    active member of staff).
     """
     if doc.get("supervisor") != user.id:
         return "you can only write session records that you conduct"
@@ -39,9 +97,12 @@ def write_refusal(db, user: User, doc: dict, head: dict | None) -> str | None:
     if head is not None and (head["supervisee_id"] != doc.get("supervisee")
                              or head["supervisor_id"] != doc.get("supervisor")):
         return "a session record cannot move to another supervisee or supervisor"
-    if doc.get("kind") == "dsl_safeguarding" and user.has("dsl"):
-        if get_user(db, doc.get("supervisee")) is None:
+    if doc.get("kind") == SAFEGUARDING_KIND and user.has(*SAFEGUARDING_LEADS):
+        person = get_user(db, doc.get("supervisee")) if isinstance(doc.get("supervisee"), str) else None
+        if person is None:
             return "the supervisee is not a member of staff here"
+        if not person.active:
+            return "this member of staff is no longer active"
         return None
     if supervises_now(db, user.id, doc.get("supervisee")):
         return None
@@ -49,12 +110,14 @@ def write_refusal(db, user: User, doc: dict, head: dict | None) -> str | None:
 
 
 def can_resolve(db, user: User, record_row: dict | None) -> bool:
-    """Reviewers who may settle conflicts: the DSL, leaders, and the current supervisor."""
+    """Reviewers who may settle conflicts: the DSL, deputies, leaders, and the current
+    supervisor (not of a `dsl_safeguarding` session, which they do not see)."""
     if record_row is None:
         return False
     if user.has(*EVERYTHING):
         return True
-    return supervises_now(db, user.id, record_row["supervisee_id"])
+    return (record_row["kind"] != SAFEGUARDING_KIND
+            and supervises_now(db, user.id, record_row["supervisee_id"]))
 
 
 # Who may call each endpoint: the one table the role x route matrix test walks
@@ -68,6 +131,9 @@ def can_resolve(db, user: User, record_row: dict | None) -> bool:
 #   login+device    as login, or a tablet's push-only credential (`Authorization: Device`,
 #                   webapp/devices.py) with no login; every other rule ignores that header
 #   device:own      a logged-in user who has used the device named in the URL; others: 404
+#   concern:view    who may see the safeguarding concern (safeguarding.concerns.may_see: the
+#                   DSL, deputies and leaders, never the subject of a concern about staff nor
+#                   the subject's line supervisor): others get 404, as for a missing concern
 ROUTE_RULES: dict[str, str] = {
     "static": "public",
     "auth.login": "public",
@@ -96,4 +162,11 @@ ROUTE_RULES: dict[str, str] = {
     "signed.add_addendum": "record:view",
     "signed.acknowledge": "record:view",
     "signed.public_key": "public",
+    "safeguarding.index": "role:dsl,deputy_dsl,leader",
+    "safeguarding.show": "concern:view",
+    "safeguarding.acknowledge": "concern:view",
+    "safeguarding.add_entry": "concern:view",
+    "safeguarding.set_about": "concern:view",
+    "safeguarding.close": "concern:view",
+    "safeguarding.chronology_pdf": "concern:view",
 }

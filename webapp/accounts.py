@@ -12,7 +12,7 @@ from flask_login import UserMixin
 from . import devices, passwords, sessions
 from .db import transaction
 
-ROLES = ("staff", "supervisor", "dsl", "leader", "inspector", "admin")
+ROLES = ("staff", "supervisor", "dsl", "deputy_dsl", "leader", "inspector", "admin")
 MIN_PASSWORD = passwords.MIN_LENGTH
 
 

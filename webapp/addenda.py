@@ -1,7 +1,10 @@
 """After a record locks: addenda (corrections and later notes) and the supervisee's answer.
 
 An addendum never changes the signed content: it is shown with the record, with its
-author, time, text and optional reason. The supervisee acknowledges a signed record, or
+author, time, text and optional reason. The DSL or a deputy may mark an addendum
+*restricted* (a safeguarding note): only DSLs, deputies and leaders read it; others see at
+most that one was added and when, if the DSL chose to let them know (docs/access.md). The
+supervisee acknowledges a signed record, or
 records a disagreement in their own words, from their own login: a second, authenticated
 step behind the signature drawn on someone else's tablet. Texts are encrypted at rest.
 """
@@ -58,15 +61,25 @@ def check(data) -> dict:
 
 
 def may_add(db, user, row: dict | None) -> bool:
-    """Who may add an addendum: anyone who may read the record."""
-    return access.can_view(db, user, row)
+    """Who may add an addendum: anyone who may read the record, except a former supervisor
+    (read-only: docs/decisions.md)."""
+    return access.can_annotate(db, user, row)
 
 
-def add(db, vault, user, row: dict, addendum: dict, device: str) -> bool:
+def add(db, vault, user, row: dict, addendum: dict, device: str, *, restricted: bool = False,
+        notice: bool = False) -> bool:
     """Store a checked addendum to a locked record; False if this id is already stored
-    for this record (a retry). Call inside a transaction."""
+    for this record (a retry). `restricted`: a safeguarding note only DSLs, deputies and
+    leaders read (the DSL or a deputy only); `notice`: others may see that it exists.
+    Call inside a transaction."""
+    if not may_add(db, user, row):
+        raise AddendumError("you may read this record but no longer add to it")
     if row["status"] != "signed":
         raise AddendumError("this record is not signed by both yet: change the record itself")
+    if restricted and not access.may_restrict(user):
+        raise AddendumError("only the DSL or a deputy can mark a note restricted")
+    if notice and not restricted:
+        raise AddendumError("only a restricted note can be announced without its text")
     existing = next(db.query("SELECT record_id, author_id FROM addenda WHERE id = ?",
                              [addendum["id"]]), None)
     if existing is not None:
@@ -76,23 +89,44 @@ def add(db, vault, user, row: dict, addendum: dict, device: str) -> bool:
     key = addendum["id"]
     db.execute(
         "INSERT INTO addenda (id, record_id, author_id, written_at, received_at, device, text_enc,"
-        " reason_enc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        " reason_enc, restricted, restricted_notice) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [key, row["id"], user.id, addendum["written_at"], now_iso(), device,
          vault.seal_text("addenda", key, "text_enc", addendum["text"]),
-         vault.seal_text("addenda", key, "reason_enc", addendum["reason"])])
+         vault.seal_text("addenda", key, "reason_enc", addendum["reason"]),
+         int(bool(restricted)), int(bool(notice))])
     records.touch(db, row["id"])
-    audit.record(db, user.id, "addendum.added", row["id"], key)
+    audit.record(db, user.id, "addendum.added", row["id"],
+                 f"{key} restricted{' (existence shown)' if notice else ''}" if restricted else key)
     return True
 
 
-def list_for(db, vault, record_id: str) -> list[dict]:
+def notice_text(when: str) -> str:
+    """What someone who may not read a restricted note sees, when the DSL lets them know."""
+    return f"A restricted safeguarding note was added on {when[:10]}."
+
+
+def list_for(db, vault, record_id: str, viewer) -> list[dict]:
+    """The record's addenda as `viewer` may read them: a restricted note in full for DSLs,
+    deputies and leaders; for anyone else, only the sentence that one was added and when (no
+    author, text or reason) if the DSL chose so, else nothing at all."""
+    full = access.sees_restricted(viewer)
     out = []
     for row in db.query("SELECT a.*, u.name AS author_name FROM addenda a JOIN users u"
                         " ON u.id = a.author_id WHERE a.record_id = ? ORDER BY a.received_at, a.id",
                         [record_id]):
+        restricted = bool(row["restricted"])
+        if restricted and not full:
+            if row["restricted_notice"]:
+                day = row["received_at"][:10]
+                out.append({"id": row["id"], "author": None, "author_name": "Restricted safeguarding note",
+                            "written_at": day, "received_at": day, "device": None,
+                            "text": notice_text(day), "reason": "", "restricted": True,
+                            "notice": True})
+            continue
         out.append({"id": row["id"], "author": row["author_id"], "author_name": row["author_name"],
                     "written_at": row["written_at"], "received_at": row["received_at"],
-                    "device": row["device"],
+                    "device": row["device"], "restricted": restricted, "notice": False,
+                    "shown_as_notice": bool(row["restricted_notice"]),
                     "text": vault.open_text("addenda", row["id"], "text_enc", row["text_enc"]),
                     "reason": vault.open_text("addenda", row["id"], "reason_enc", row["reason_enc"])})
     return out

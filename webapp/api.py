@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 
-from . import accounts, audit, devices, records, session_form, sessions
+from . import access, accounts, audit, devices, records, session_form, sessions
 from .auth import current_session, vault
 from .crypto import b64
 from .db import get_db, transaction
@@ -104,14 +104,25 @@ def policy(db) -> dict:
 
 
 def next_due(db, person: dict, rules: dict) -> str:
-    """When this person's next supervision is due: last signed session + the interval."""
+    """When this person's next supervision is due: last signed regular session (scheduled or
+    probation) + the interval. Additional and separate safeguarding sessions do not count."""
     last = next(db.query("SELECT max(session_date) AS d FROM records WHERE supervisee_id = ?"
-                         " AND status = 'signed'", [person["id"]]))["d"]
+                         " AND status = 'signed' AND kind IN ('scheduled', 'probation')",
+                         [person["id"]]))["d"]
     days = (rules["probation_interval_days"] if accounts.on_probation(person)
             else rules["interval_days"])
     if last is None:
         return accounts.today()
     return (dt.date.fromisoformat(last) + dt.timedelta(days=days)).isoformat()
+
+
+def safeguarding_people(db, user) -> list[dict]:
+    """Everyone this user may hold a `dsl_safeguarding` session with: for the DSL or a deputy,
+    every active member of staff but themselves (access.write_refusal); for others, no one."""
+    if not user.has(*access.SAFEGUARDING_LEADS):
+        return []
+    return list(db.query("SELECT id, name, email, probation_end, start_date FROM users"
+                         " WHERE active = 1 AND id != ? ORDER BY name", [user.id]))
 
 
 @bp.get("/pack")
@@ -126,12 +137,21 @@ def pack():
                     "probation": accounts.on_probation(p),
                     "probation_end": p["probation_end"], "next_due": next_due(db, p, rules)}
                    for p in people]
+    # The DSL and deputies may hold a separate safeguarding supervision with any active member
+    # of staff, offline too: everyone is listed apart from their own supervisees. No due date
+    # (these sessions are not the regular supervision) and no actions (not theirs to see).
+    safeguarding = [{"id": p["id"], "name": p["name"], "email": p["email"],
+                     "probation": accounts.on_probation(p), "probation_end": p["probation_end"],
+                     "next_due": None, "kind": access.SAFEGUARDING_KIND}
+                    for p in safeguarding_people(db, current_user)]
     template = session_form.current()
     with transaction(db):
-        audit.record(db, current_user.id, "pack.fetched", detail=f"{len(people)} supervisee(s)")
+        audit.record(db, current_user.id, "pack.fetched", detail=f"{len(people)} supervisee(s)"
+                     + (f", {len(safeguarding)} for safeguarding supervision" if safeguarding else ""))
     response = jsonify({
         "user": current_user.public(),
         "supervisees": supervisees,
+        "safeguarding_supervisees": safeguarding,
         "actions": records.open_actions(db, vault(), [p["id"] for p in people]),
         "templates": [template],
         "kinds": template["kinds"],

@@ -26,8 +26,12 @@ DEMO_PEOPLE = [
 ]
 
 
-def seed_demo(db, vault) -> bool:
-    """Create the demo organisation unless it is there; True if it was created now."""
+def seed_demo(db, vault, with_concerns: bool = False) -> bool:
+    """Create the demo organisation unless it is there; True if it was created now.
+
+    `with_concerns` (the `seed-demo` command) adds Kim's three sessions that raised
+    safeguarding concerns: one open, one overdue "not yet reported", one closed. Tests start
+    from the organisation alone."""
     if accounts.find_by_email(db, DEMO_PEOPLE[0][0]):
         return False
     today = dt.date.today()
@@ -49,7 +53,56 @@ def seed_demo(db, vault) -> bool:
                 accounts.pair(db, ids[supervisor], ids[email],
                               (today - dt.timedelta(days=30)).isoformat())
         audit.record(db, None, "demo.seeded", detail=f"{len(ids)} accounts")
+        if with_concerns:
+            seed_concerns(db, vault, ids, today)
     return True
+
+
+def seed_concerns(db, vault, ids: dict, today: dt.date) -> None:
+    """Three of Kim's sessions (with Cal and Dee) that raised concerns, worked by the DSL."""
+    import uuid
+
+    from . import records
+    from .safeguarding import concerns
+
+    kim, dsl = ids["kim.supervisor@demo.test"], accounts.get_user(db, ids["dsl@demo.test"])
+
+    def session(supervisee: str, days_ago: int, details: str, reported: str) -> dict:
+        doc = {"id": str(uuid.uuid4()), "template": "supervision", "template_version": 1,
+               "supervisee": ids[supervisee], "supervisor": kim,
+               "session_date": (today - dt.timedelta(days=days_ago)).isoformat(),
+               "start_time": "14:00", "duration_minutes": 45, "kind": "scheduled",
+               "fields": {"wellbeing": "Tired but coping.", "restraint_incident": False,
+                          "summary": "Discussed caseload and a safeguarding concern.",
+                          "safeguarding_concern": True, "safeguarding_details": details,
+                          "safeguarding_reported": reported},
+               "lists": {"caseload": [], "training": [], "actions": []},
+               "signatures": [], "meta": {"edited": {}}}
+        records.save_head(db, vault, doc, base_rev=None, author=kim, device="seed-demo",
+                          op=f"seed-{doc['id']}")
+        row = next(db.query("SELECT * FROM concerns WHERE record_id = ?", [doc["id"]]))
+        created = dt.datetime.combine(today - dt.timedelta(days=days_ago), dt.time(15, 0))
+        db.execute("UPDATE concerns SET created_at = ?, notified_at = ? WHERE id = ?",
+                   [created.isoformat(timespec="milliseconds") + "Z", "seeded", row["id"]])
+        return concerns.get(db, row["id"])
+
+    closed = session("cal.staff@demo.test", 40, "A learner in Cal's group had unexplained"
+                     " bruising on their arm; Cal noted it and told me.", "yes")
+    concerns.acknowledge(db, vault, dsl, closed)
+    concerns.add_entry(db, vault, dsl, concerns.get(db, closed["id"]),
+                       "Spoke to the learner with Cal present; called the parents.",
+                       (today - dt.timedelta(days=39)).isoformat(), ["parents"])
+    concerns.set_about(db, vault, dsl, concerns.get(db, closed["id"]), "learner", None)
+    concerns.close(db, vault, dsl, concerns.get(db, closed["id"]),
+                   "Explained by a sports injury, confirmed by the GP. No further action.")
+    open_one = session("dee.staff@demo.test", 12, "A learner told Dee they are often left"
+                       " alone at home overnight.", "yes")
+    concerns.acknowledge(db, vault, dsl, open_one)
+    concerns.add_entry(db, vault, dsl, concerns.get(db, open_one["id"]),
+                       "Referred to children's social care; awaiting their decision.",
+                       (today - dt.timedelta(days=11)).isoformat(), ["social_care"])
+    session("cal.staff@demo.test", 4, "A learner said an older pupil takes their phone and"
+            " money on the bus.", "not_yet")
 
 
 @click.command("seed-demo")
@@ -62,7 +115,7 @@ def seed_demo_command(if_empty: bool):
             not accounts.find_by_email(db, DEMO_PEOPLE[0][0]):
         click.echo("Accounts exist already; the demo organisation was not added.")
         return
-    created = seed_demo(db, current_app.extensions["vault"])
+    created = seed_demo(db, current_app.extensions["vault"], with_concerns=True)
     click.echo("Demo organisation " + ("created." if created else "already present."))
     click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
     for email, name, roles, _, probation in DEMO_PEOPLE:

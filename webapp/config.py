@@ -45,6 +45,10 @@ def read_environment() -> dict:
         env["SECRET_KEY"] = value
     if value := os.environ.get("SUPERVISE_MASTER_KEY"):
         env["MASTER_KEY"] = value
+    # Email to the DSL (webapp/safeguarding/notify.py): nothing is sent when unset.
+    for name in ("SUPERVISE_SMTP_URL", "SUPERVISE_SMTP_FROM", "SUPERVISE_BASE_URL"):
+        if value := os.environ.get(name):
+            env[name.removeprefix("SUPERVISE_")] = value
     if os.environ.get("SUPERVISE_SECURE_COOKIES") == "1":
         env["SESSION_COOKIE_SECURE"] = True
     if value := os.environ.get("SUPERVISE_PROXIES"):

@@ -24,4 +24,17 @@ def index():
         due.append({**person, "next_due": when, "overdue": when < today,
                     "probation": accounts.on_probation(person)})
     return render_template("home.html", due=due, today=today,
-                           to_acknowledge=addenda.awaiting(db, current_user))
+                           to_acknowledge=addenda.awaiting(db, current_user),
+                           **safeguarding_home(db))
+
+
+def safeguarding_home(db) -> dict:
+    """For the DSL, deputies and leaders: concerns needing them now; for leaders, whether
+    the DSL is told by email at all."""
+    from flask import current_app
+
+    from .safeguarding import concerns, notify
+    if not current_user.has(*concerns.QUEUE_ROLES):
+        return {"loud_concerns": [], "email_off": False}
+    return {"loud_concerns": [c for c in concerns.queue(db, current_user) if c["loud"]],
+            "email_off": current_user.has("leader") and not notify.configured(current_app.config)}

@@ -325,3 +325,65 @@ def m0010_signature_capture(db):
     ALTER TABLE signature_arrivals ADD COLUMN via TEXT;
     ALTER TABLE signature_arrivals ADD COLUMN confirmation_id INTEGER REFERENCES signature_confirmations(id)
     """)
+
+
+@migrations(name="0011_concerns")
+def m0011_concerns(db):
+    # The safeguarding route (docs/access.md, "Safeguarding concerns"): one concern per
+    # record's safeguarding answer (record_id is unique), projected in the record store's
+    # transaction; its text and every chronology entry are encrypted at rest. Chronology
+    # entries are append-only (a correction is a new entry): the triggers refuse the rest.
+    run(db, """
+    CREATE TABLE concerns (
+        id INTEGER PRIMARY KEY,
+        record_id TEXT NOT NULL UNIQUE REFERENCES records(id),
+        raised_by TEXT NOT NULL REFERENCES users(id),
+        supervisee_id TEXT NOT NULL REFERENCES users(id),
+        supervisor_id TEXT NOT NULL REFERENCES users(id),
+        session_date TEXT,
+        reported TEXT,
+        details_enc BLOB NOT NULL,
+        status TEXT NOT NULL DEFAULT 'new'
+            CHECK (status IN ('new', 'acknowledged', 'in_progress', 'closed')),
+        about TEXT CHECK (about IN ('learner', 'staff')),
+        subject_id TEXT REFERENCES users(id),
+        withdrawn_at TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        acknowledged_by TEXT REFERENCES users(id),
+        acknowledged_at TEXT,
+        closed_by TEXT REFERENCES users(id),
+        closed_at TEXT,
+        notified_at TEXT,
+        reminded_at TEXT
+    );
+    CREATE INDEX concerns_status ON concerns(status, created_at);
+    CREATE TABLE concern_entries (
+        id TEXT PRIMARY KEY,
+        concern_id INTEGER NOT NULL REFERENCES concerns(id),
+        kind TEXT NOT NULL,
+        happened_on TEXT NOT NULL,
+        informed TEXT NOT NULL DEFAULT '',
+        text_enc BLOB NOT NULL,
+        author_id TEXT NOT NULL REFERENCES users(id),
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX concern_entries_concern ON concern_entries(concern_id)
+    """)
+    # One statement each: run() splits on semicolons, and a trigger's body holds one.
+    for event in ("UPDATE", "DELETE"):
+        db.execute(f"CREATE TRIGGER concern_entries_no_{event.lower()} BEFORE {event}"
+                   " ON concern_entries BEGIN"
+                   " SELECT RAISE(ABORT, 'chronology entries are append-only'); END")
+
+
+@migrations(name="0012_restricted_notes")
+def m0012_restricted_notes(db):
+    # Restricted safeguarding notes (docs/access.md): an addendum the DSL or a deputy marks
+    # restricted is read only by DSLs, deputies and leaders; `restricted_notice` = 1 when the
+    # DSL chose to let the supervisee and their line supervisor know that a note exists
+    # (they then see its date, never its text). Addenda from before are not restricted.
+    run(db, """
+    ALTER TABLE addenda ADD COLUMN restricted INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE addenda ADD COLUMN restricted_notice INTEGER NOT NULL DEFAULT 0
+    """)

@@ -14,6 +14,8 @@ from pathlib import Path
 import unicodedata2 as unicodedata
 from fpdf import FPDF
 
+from .access import CONFIDENTIALITY
+
 FONTS_DIR = Path(__file__).resolve().parent.parent / "static" / "vendor" / "fonts"
 STATUSES = {"draft": "Draft", "signing": "Awaiting a signature", "signed": "Signed by both and locked"}
 INK, MUTED, RULE = (16, 42, 67), (98, 110, 124), (200, 206, 214)
@@ -126,11 +128,15 @@ def render(evidence: dict, fonts_dir: Path | str = FONTS_DIR) -> bytes:
     pdf.para(title, 16, INK, bold=True)
     pdf.para(f"Copy made {evidence.get('generated_at', '')} for {evidence.get('generated_for', '')}."
              " Confidential: a staff supervision record.", 8.5, MUTED)
+    confidentiality = evidence.get("confidentiality") or CONFIDENTIALITY
+    pdf.para(confidentiality, 9, INK, bold=True)
     pdf.ln(2)
 
     _facts(pdf, evidence, people)
     for section in template["sections"]:
         pdf.heading(section["title"])
+        if section.get("id") == "safeguarding":
+            pdf.para(confidentiality, 8.5, MUTED)
         for field in section.get("fields", []):
             pdf.answer(field["label"], answer_text(field, (doc.get("fields") or {}).get(field["id"])))
         for lst in section.get("lists", []):
@@ -211,7 +217,12 @@ def _addenda(pdf: _Pdf, addenda: list):
     if not addenda:
         pdf.para("No addenda.", color=MUTED)
     for note in addenda:
-        pdf.para(f"Addendum by {note.get('author_name', 'unknown')}", bold=True)
+        if note.get("notice"):  # a restricted note this reader may not read: only that it exists
+            pdf.para(note.get("text", ""), bold=True)
+            pdf.ln(2)
+            continue
+        restricted = "Restricted safeguarding note" if note.get("restricted") else "Addendum"
+        pdf.para(f"{restricted} by {note.get('author_name', 'unknown')}", bold=True)
         pdf.para(f"Written {note.get('written_at')}, received by the server {note.get('received_at')}",
                  8.5, MUTED)
         if note.get("reason"):

@@ -6,7 +6,8 @@ its user's *scope*: the records they work with, never the organisation's history
 - **Scope** (`scope_ids`), intersected with what the user may read (`access.visible_clause`):
   the unsigned records they conduct; the records they conduct or hold that were signed in the
   last `policy.tablet_days` days; the records with an open conflict they may settle; never
-  the records of a deactivated member of staff (a leaver's records are read online).
+  the records of a deactivated member of staff (a leaver's records are read online), nor
+  those a former supervisor may still read (read-only, online: `visible_clause(former=False)`).
 - **Events.** `pull_scope` lists, per user, each record their tablets were sent: when it
   entered the scope (`entered_seq`) and, once it has left, when (`removed_seq`). Both numbers
   come from the same counter as `records.seq`, so one number orders everything a tablet must
@@ -116,7 +117,8 @@ def scope_ids(db, user, today: dt.date | None = None) -> set[str]:
         settle = ("open_conflicts > 0 AND supervisee_id IN (SELECT supervisee_id FROM pairings"
                   " WHERE supervisor_id = ? AND end_date IS NULL)")
         settle_params = [user.id]
-    where, params = access.visible_clause(user)
+    # Current grounds only: a former supervisor reads the records they conducted online.
+    where, params = access.visible_clause(user, former=False)
     sql = (
         "SELECT id FROM records WHERE id IN ("
         " SELECT id FROM records WHERE supervisor_id = ? AND status != 'signed'"
@@ -229,16 +231,19 @@ def _item(db, vault, user, row: dict, kid: str, key: bytes) -> dict:
             **seal_envelope(key, kid, row["id"], plaintext)}
     if signed:
         item["evidence"] = seal_envelope(key, kid, f"{row['id']}/evidence",
-                                         canonical_json(_evidence_for_device(db, vault, row["id"])))
+                                         canonical_json(_evidence_for_device(db, vault, row["id"], user)))
     return item
 
 
-def _evidence_for_device(db, vault, record_id: str) -> dict:
+def _evidence_for_device(db, vault, record_id: str, user) -> dict:
+    """What the tablet shows with a signed record, as this user may read it: a restricted
+    safeguarding note reaches only the tablets of DSLs, deputies and leaders; others get at
+    most the sentence saying one exists (docs/access.md)."""
     seal = evidence.get_seal(db, record_id)
     ack = addenda.acknowledgement(db, vault, record_id)
     return {
         "addenda": [{k: a[k] for k in ("id", "author_name", "written_at", "received_at", "text", "reason")}
-                    for a in addenda.list_for(db, vault, record_id)],
+                    for a in addenda.list_for(db, vault, record_id, user)],
         "acknowledgement": {k: ack[k] for k in ("kind", "name", "at", "text")} if ack else None,
         "seal": {"fingerprint": seal["key_fingerprint"], "sealed_at": seal["sealed_at"]} if seal else None,
     }

@@ -227,6 +227,9 @@ def _addendum(db, vault, who: Pusher, op: dict, data: dict, head_row) -> dict:
     """An addendum written on a device to a locked record."""
     if head_row is None:
         raise Refused("this record is not on the server yet; sync the record first")
+    if not addenda.may_add(db, who.user, head_row):  # a former supervisor: read-only
+        audit.record(db, who.user.id, "addendum.refused", op["record"], "read-only")
+        raise Refused("you may read this record but no longer add to it", head_row["rev"])
     try:
         addendum = addenda.check(data)
         addenda.add(db, vault, who.user, head_row, addendum, who.device)

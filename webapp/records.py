@@ -14,6 +14,7 @@ from sync import signatures
 from sync.canonical import content_hash
 
 from .accounts import now_iso
+from .safeguarding import concerns
 
 # A record row with its head revision's stored document (the head is kept once, there).
 HEAD_SELECT = ("SELECT records.*, revisions.doc_enc, revisions.device AS head_device,"
@@ -115,6 +116,8 @@ def save_head(db, vault, doc: dict, *, base_rev, author: str, device: str, op: s
     _store_revision(db, vault, doc, digest, plaintext, rev=rev, base_rev=base_rev, author=author,
                     device=device, op=op)
     _project_actions(db, vault, doc)
+    # The safeguarding answer becomes (or updates, or withdraws) the record's one concern.
+    concerns.project(db, vault, doc, author)
     return rev
 
 

@@ -100,7 +100,10 @@ def show(record_id: str):
     return render_template("record.html", row=row, doc=doc, template=template, valid=valid,
                            people=people, kinds=kinds, statuses=STATUSES, svg=svg,
                            conflicts=open_conflicts, seal=evidence.get_seal(db, record_id),
-                           notes=addenda.list_for(db, vault(), record_id),
+                           notes=addenda.list_for(db, vault(), record_id, current_user),
+                           may_annotate=access.can_annotate(db, current_user, row),
+                           may_restrict=access.may_restrict(current_user),
+                           confidentiality=access.CONFIDENTIALITY,
                            ack=addenda.acknowledgement(db, vault(), record_id))
 
 

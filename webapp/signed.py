@@ -37,7 +37,7 @@ def bundle(db, row: dict) -> dict:
     doc = records.head_doc(vault(), row)
     came = evidence.arrivals(db, row["id"])
     seal = evidence.get_seal(db, row["id"])
-    notes = addenda.list_for(db, vault(), row["id"])
+    notes = addenda.list_for(db, vault(), row["id"], current_user)
     ack = addenda.acknowledgement(db, vault(), row["id"])
     people = accounts.names(db, [doc["supervisee"], doc["supervisor"]]
                             + [a["pushed_by"] for a in came.values()])
@@ -55,8 +55,24 @@ def bundle(db, row: dict) -> dict:
         "seal_holds": (not evidence.seal_faults(db, vault(), seal_key(), seal, row=row, doc=doc)
                        if seal else None),
         "key_url": url_for("signed.public_key", _external=True),
+        "confidentiality": access.CONFIDENTIALITY,
         "generated_at": now_iso(), "generated_for": current_user.name,
     }
+
+
+def audit_trail(db, record_id: str, viewer) -> list[dict]:
+    """The record's audit entries as `viewer` may see them: everything for DSLs, deputies and
+    leaders; for anyone else (the supervisee, the line supervisor, a former supervisor) the
+    entries by DSLs, deputies, leaders and inspectors are left out, so that who looked into a
+    record never tips anyone off (docs/access.md). The viewer's own entries are always shown."""
+    rows = list(db.query("SELECT a.*, u.name AS user_name, u.roles AS user_roles FROM audit a"
+                         " LEFT JOIN users u ON u.id = a.user_id WHERE a.record_id = ? ORDER BY a.id",
+                         [record_id]))
+    if access.sees_whole_trail(viewer):
+        return rows
+    hidden = set(access.HIDDEN_IN_TRAIL)
+    return [r for r in rows
+            if r["user_id"] == viewer.id or not hidden.intersection((r["user_roles"] or "").split())]
 
 
 @bp.get("/records/<record_id>/evidence")
@@ -66,8 +82,7 @@ def evidence_page(record_id: str):
     row = record_or_404(db, record_id, access.can_view, "evidence.refused")
     with transaction(db):
         audit.record(db, current_user.id, "evidence.view", record_id)
-    trail = list(db.query("SELECT a.*, u.name AS user_name FROM audit a LEFT JOIN users u"
-                          " ON u.id = a.user_id WHERE a.record_id = ? ORDER BY a.id", [record_id]))
+    trail = audit_trail(db, record_id, current_user)
     return render_template("evidence.html", row=row, trail=trail, key=seal_key(), **bundle(db, row))
 
 
@@ -93,14 +108,22 @@ def pdf_copy(record_id: str):
 @login_required
 def add_addendum(record_id: str):
     db = get_db()
-    row = record_or_404(db, record_id, addenda.may_add, "addendum.refused")
+    row = record_or_404(db, record_id, access.can_view, "addendum.refused")
+    if not addenda.may_add(db, current_user, row):  # a former supervisor: read-only
+        with transaction(db):
+            audit.record(db, current_user.id, "addendum.refused", record_id, "read-only")
+        flash("Addendum not added: you may read this record but no longer add to it.", "error")
+        return redirect(url_for("review.show", record_id=record_id), code=303)
+    restricted = request.form.get("restricted") == "1"
     try:
         addendum = addenda.check({"id": str(uuid.uuid4()), "record": record_id,
                                   "text": request.form.get("text"),
                                   "reason": request.form.get("reason")})
         with transaction(db):
-            addenda.add(db, vault(), current_user, row, addendum, device="web")
-        flash("Addendum added. The signed record is unchanged.", "info")
+            addenda.add(db, vault(), current_user, row, addendum, device="web", restricted=restricted,
+                        notice=restricted and request.form.get("notice") == "1")
+        flash("Restricted safeguarding note added: only DSLs, deputies and leaders can read it."
+              if restricted else "Addendum added. The signed record is unchanged.", "info")
     except addenda.AddendumError as exc:
         flash(f"Addendum not added: {exc}.", "error")
     return redirect(url_for("review.show", record_id=record_id) + "#addenda", code=303)

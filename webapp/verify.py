@@ -27,6 +27,8 @@ ENCRYPTED = [
     ("addenda", "text_enc", lambda r: r["id"]),
     ("addenda", "reason_enc", lambda r: r["id"]),
     ("acknowledgements", "words_enc", lambda r: r["record_id"]),
+    ("concerns", "details_enc", lambda r: r["record_id"]),
+    ("concern_entries", "text_enc", lambda r: r["id"]),
 ]
 
 

@@ -55,6 +55,9 @@ RECORD_RULES = {
     "record:resolve": {"supervisor (of the supervisee)", "dsl", "leader"},
     # The device in the URL is Sam's tablet (it pushed the record).
     "device:own": {"supervisor (of the supervisee)"},
+    # A safeguarding concern about a learner raised in Sam's session with Alex: the DSL,
+    # deputies and leaders (tests/web/test_safeguarding.py walks concerns about staff).
+    "concern:view": {"dsl", "leader"},
 }
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
 # What a request to each endpoint sends (form fields, or JSON for /sync): valid enough to
@@ -65,6 +68,9 @@ BODIES = {
     "review.settle": {"choice": "kept"},
     "signed.add_addendum": {"text": "A note from the route matrix."},
     "signed.acknowledge": {"kind": ""},
+    "safeguarding.add_entry": {"text": "", "happened_on": ""},
+    "safeguarding.set_about": {"about": "learner"},
+    "safeguarding.close": {"outcome": ""},
 }
 # Run last for each caller: they end the login the rest of the walk uses.
 LAST = ("auth.logout_others", "auth.logout")
@@ -95,7 +101,16 @@ def world(tmp_path_factory, seeded_data):
         if email:
             assert browsers[caller].login(email).status_code == 302, email
     Tablet(browsers["supervisor (of the supervisee)"]).push_doc(doc)
-    return {"app": app, "record_id": doc["id"], "browsers": browsers, "roles": roles, "sam": sam}
+    # A second session of Alex's that raises a safeguarding concern: the concern's URLs.
+    concern = new_doc(doc["supervisee"], sam)
+    concern["fields"].update({"safeguarding_concern": True, "safeguarding_details": "Matrix.",
+                              "safeguarding_reported": "yes"})
+    Tablet(browsers["supervisor (of the supervisee)"]).push_doc(concern)
+    db = connect(app.config["DATABASE"])
+    concern_id = next(db.query("SELECT id FROM concerns WHERE record_id = ?", [concern["id"]]))["id"]
+    db.close()
+    return {"app": app, "record_id": doc["id"], "browsers": browsers, "roles": roles, "sam": sam,
+            "concern_id": concern_id}
 
 
 def give_device_credential(world) -> None:
@@ -111,7 +126,7 @@ def give_device_credential(world) -> None:
 
 def url_values(world, rule) -> dict:
     samples = {"record_id": world["record_id"], "conflict_id": 1, "filename": "css/app.css",
-               "device": "tab-test"}
+               "device": "tab-test", "concern_id": world["concern_id"]}
     missing = [a for a in rule.arguments if a not in samples]
     assert not missing, f"{rule.rule}: give the matrix a sample value for {missing}"
     return {a: samples[a] for a in rule.arguments}
