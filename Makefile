@@ -17,7 +17,7 @@ run: setup
 
 test: setup browser
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n 2 --dist loadgroup
 
 setup: $(VENV)/.installed vendor
 
@@ -74,6 +74,7 @@ bench: setup
 	$(PY) bench/pull.py
 	$(PY) bench/load.py
 	$(PY) bench/crash.py
+	$(PY) bench/tablet_load.py
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor

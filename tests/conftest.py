@@ -70,3 +70,12 @@ def sam(as_user):
 def alex_doc(db):
     """A new, complete, unsigned session record of Alex's, conducted by Sam."""
     return new_doc(user_id(db, "alex.staff@demo.test"), user_id(db, "sam.supervisor@demo.test"))
+
+
+def pytest_collection_modifyitems(items):
+    """With pytest-xdist (`-n 2 --dist loadgroup`, as `make test` runs), every browser test runs
+    in one worker, one after another (they measure and wait on one Chromium), while the other
+    worker takes the rest of the suite."""
+    for item in items:
+        if item.get_closest_marker("e2e"):
+            item.add_marker(pytest.mark.xdist_group("browser"))
