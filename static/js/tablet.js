@@ -247,6 +247,17 @@ async function route() {
   if (match) message("That session record is not on this tablet for you.");
   await renderDrafts();
   show("drafts");
+  // From a concern's page: "Start safeguarding supervision" names the person to start with.
+  const start = location.hash.match(/^#new=([A-Za-z0-9_-]{1,64})&kind=dsl_safeguarding$/);
+  if (start) {
+    const select = $("#new-supervisee");
+    if (select.querySelector(`option[value="sg:${start[1]}"]`)) {
+      select.value = `sg:${start[1]}`;
+      $("#new-form button").focus();
+    } else {
+      message("You cannot start a safeguarding supervision with that person on this tablet.");
+    }
+  }
 }
 // A message meant for the view we are going to (the hash change would clear it).
 let notice = null;

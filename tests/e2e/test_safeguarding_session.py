@@ -7,8 +7,10 @@ import re
 
 import pytest
 from playwright.sync_api import expect
+from records_helper import new_doc
 
-from webapp.db import connect
+from webapp import records
+from webapp.db import connect, transaction
 
 pytestmark = pytest.mark.e2e
 
@@ -43,3 +45,25 @@ def test_dsl_starts_a_safeguarding_supervision_offline(tablet, another, live_app
     alex = another()
     alex.login("alex.staff@demo.test")
     assert alex.page.goto(f"/records/{record_id}").status == 200
+
+
+def test_a_concern_page_starts_a_safeguarding_supervision_on_the_tablet(tablet, db, vault):
+    sam = next(db.query("SELECT id FROM users WHERE email = 'sam.supervisor@demo.test'"))["id"]
+    alex = next(db.query("SELECT id FROM users WHERE email = 'alex.staff@demo.test'"))["id"]
+    doc = new_doc(alex, sam)
+    doc["fields"].update(safeguarding_concern=True, safeguarding_details="A worry about a learner",
+                         safeguarding_reported="yes")
+    with transaction(db):
+        records.save_head(db, vault, doc, base_rev=None, author=sam, device="tab-seed", op="seed-1")
+    concern_id = next(db.query("SELECT id FROM concerns WHERE record_id = ?", [doc["id"]]))["id"]
+
+    page = tablet.page
+    tablet.set_up_online("dsl@demo.test")
+    page.goto(f"/safeguarding/{concern_id}")
+    page.get_by_role("link", name="Start safeguarding supervision with Alex Staff").click()
+    tablet.unlock()
+    expect(page.get_by_role("heading", name="Session records on this tablet")).to_be_visible()
+    expect(page.get_by_label("New session record for")).to_have_value(f"sg:{alex}")
+    page.get_by_role("button", name="Start session record").click()
+    expect(page.get_by_role("heading", name=re.compile("^Session record: Alex"))).to_be_visible()
+    expect(page.get_by_label("Kind of session")).to_have_value("dsl_safeguarding")
