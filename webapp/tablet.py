@@ -43,13 +43,14 @@ def assets() -> tuple[tuple[str, ...], str]:
 
 VERSION_HEADER = "X-Supervise-Version"
 NOT_MODULES = ("/static/js/sw-register.js", "/static/vendor/htmx.min.js")
+LATER = "/static/vendor/json-schema/"  # imported when a record is first signed (shape.js)
 
 
 def modules() -> list[str]:
     """The ES modules of the tablet page, preloaded at once (else the browser finds them one
     import level at a time: a round trip through the service worker per level)."""
     return [f for f in assets()[0] if f.endswith(".js") and f.startswith(("/static/js/", "/static/vendor/"))
-            and f not in NOT_MODULES]
+            and f not in NOT_MODULES and not f.startswith(LATER)]
 
 
 def _shell(body: str):

@@ -1,7 +1,6 @@
 // The shape of a session record, checked against the schema file the server checks every
 // push against (static/schemas/sync.schema.json): the tablet refuses to sign a record the
 // server would refuse to store.
-import { Validator } from "../vendor/json-schema/index.js";
 import { within } from "./net.js";
 
 const SCHEMA_URL = "/static/schemas/sync.schema.json";
@@ -12,7 +11,12 @@ const WRAPPERS = new Set(["$ref", "properties", "items", "allOf", "anyOf", "addi
 let validators;
 
 async function validator(part) {
-  validators ??= fetch(SCHEMA_URL, { signal: within() }).then((response) => response.json()).then((schema) => {
+  // The validator (nine modules) is loaded the first time a record is signed, not when the
+  // tablet opens: it is precached, so this works offline too.
+  validators ??= Promise.all([
+    import("../vendor/json-schema/index.js"),
+    fetch(SCHEMA_URL, { signal: within() }).then((response) => response.json()),
+  ]).then(([{ Validator }, schema]) => {
     const make = (name) => new Validator({ $ref: `#/definitions/${name}`, definitions: schema.definitions }, "7", false);
     return { record: make("record"), signature: make("signature") };
   }).catch((error) => {
