@@ -86,6 +86,7 @@ from sync.signatures import (
     LOCKED_REASON,
     is_locked,
     may_be_locked,
+    same_signatures,
     signature_status,
     valid_signatures,
 )
@@ -152,16 +153,16 @@ def merge(base: dict | None, head: dict | None, incoming: dict, *, author: dict)
     # A server revision reads back exactly, so an unchanged state renders the same head.
     changed = head is None or grew or not isinstance((head.get("meta") or {}).get("merge"), dict)
     doc = render(state) if changed else head
-    if head is not None and may_be_locked(head) and is_locked(head):
+    signed_content = content_hash(head) if head is not None and may_be_locked(head) else None
+    if signed_content and is_locked(head, signed_content):
         # A locked record stays its sealed revision: an op that brings exactly its signed
         # content and signatures (the same signed record from another tablet) changes nothing;
         # anything else is refused, and the device offers its differences as an addendum.
-        signed_content = content_hash(head)
         if content_hash(incoming) != signed_content or changed and (
-                content_hash(doc) != signed_content or _signatures(doc) != _signatures(head)):
+                content_hash(doc) != signed_content or not same_signatures(doc, head)):
             return MergeResult(head, [], "rejected", LOCKED_REASON)
-        same = _signatures(incoming) == _signatures(head)
-        return MergeResult(head, [], "applied" if same else "merged", None, changed=False)
+        status = "applied" if same_signatures(incoming, head) else "merged"
+        return MergeResult(head, [], status, None, changed=False)
     if any(c["kind"] != "superseded" for c in conflicts):
         status = "conflict"
     elif head is None or _same_json(content_of(doc), content_of(incoming)):
@@ -169,11 +170,6 @@ def merge(base: dict | None, head: dict | None, incoming: dict, *, author: dict)
     else:
         status = "merged"
     return MergeResult(doc, conflicts, status, None, changed)
-
-
-def _signatures(doc: dict) -> list:
-    """The signatures as canonical JSON, in id order (to compare two documents' sets)."""
-    return sorted(canonical_json(s) for s in doc.get("signatures") or [])
 
 
 def _check_author(author) -> None:

@@ -6,7 +6,7 @@ signature is stale: kept (a signature is never deleted) but no longer counted.
 
 from __future__ import annotations
 
-from .canonical import content_hash
+from .canonical import canonical_json, content_hash
 
 ROLES = ("supervisor", "supervisee")
 LOCKED_REASON = ("This record is signed by both people and locked; "
@@ -63,3 +63,10 @@ def may_be_locked(doc: dict) -> bool:
     for sig in sigs:
         signers[sig.get("role")].add(sig.get("signer"))
     return any(a != b for a in signers.get("supervisor", ()) for b in signers.get("supervisee", ()))
+
+
+def same_signatures(a: dict, b: dict) -> bool:
+    """Whether two documents hold the same signatures, bodies included, in any order."""
+    def bodies(doc):
+        return sorted(canonical_json(s) for s in doc.get("signatures") or [])
+    return bodies(a) == bodies(b)
