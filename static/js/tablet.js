@@ -8,8 +8,8 @@ import { Capture } from "./capture.js";
 import * as loop from "./sync-loop.js";
 import { serverSession } from "./outbox.js";
 import { enrol } from "./device.js";
-import { db, wipeAll } from "./store.js";
-import { within } from "./net.js";
+import { wipeAll } from "./store.js";
+import { endServerLogin, logIn, waitingRecords } from "./server-login.js";
 
 const app = document.getElementById("app");
 const $ = (selector) => app.querySelector(selector);
@@ -126,45 +126,6 @@ function showUnlockLogin() {
 }
 $("#unlock-user").addEventListener("change", showUnlockLogin);
 
-/** Log in to the server from the tablet page (the login form's POST, without leaving the page). */
-async function logIn(email, password) {
-  const silent = () => new Error("The server did not answer. Leave the login password empty to work on this tablet only.");
-  const { csrf } = await serverSession().catch((error) => { throw error.wipe ? error : silent(); });
-  const response = await fetch("/login", {
-    method: "POST", credentials: "same-origin", cache: "no-store", redirect: "manual", signal: within(),
-    body: new URLSearchParams({ email, password, csrf_token: csrf }),
-  }).catch(() => { throw silent(); });
-  if (response.type !== "opaqueredirect") {
-    throw new Error(response.status === 429 ? "Too many login attempts: wait a few minutes, or unlock without the password."
-      : "That login password is not right. The tablet stays locked.");
-  }
-  serverUser = (await serverSession()).user;
-  document.getElementById("logout-form").hidden = !serverUser;
-}
-
-/** The tablet locks: end its server login too (when online), so a locked tablet opens nothing. */
-async function endServerLogin(reason) {
-  if (!serverUser || !navigator.onLine) return;
-  try {
-    const { csrf, user } = await serverSession();
-    if (user) {
-      await fetch("/logout", {
-        method: "POST", credentials: "same-origin", cache: "no-store", redirect: "manual", signal: within(),
-        body: new URLSearchParams({ csrf_token: csrf, reason: reason === "idle" ? "idle" : "lock" }),
-      });
-    }
-  } catch {
-    // Offline after all: the server ends the login after its own idle timeout.
-  }
-  serverUser = null;
-}
-
-/** How many records of this person wait in the outbox (to say so while logged out). */
-async function waitingRecords(s) {
-  const ops = await (await db()).getAllFromIndex("outbox", "owner", s.user.id);
-  return new Set(ops.filter((op) => op.state === "waiting").map((op) => op.record)).size;
-}
-
 /**
  * Logged in as the person who unlocked, with the password just typed: get this tablet a
  * push-only credential, so the outbox still goes out once the tablet locks.
@@ -177,6 +138,12 @@ async function getSendingKey(s) {
     if (error.wipe) wiped(error.message);
     // Offline, or not a recent login: the credential it has (if any) stays.
   }
+}
+
+/** A login made from this page: sync goes out under it. */
+function signedIn(user) {
+  serverUser = user;
+  document.getElementById("logout-form").hidden = !serverUser;
 }
 
 async function afterUnlock(s, fresh = false) {
@@ -197,7 +164,7 @@ $("#setup-form").addEventListener("submit", async (event) => {
   if (pass !== $("#setup-confirm").value) return message("The two passphrases are not the same.");
   try {
     const password = $("#setup-password").value;
-    if (!$("#setup-login").hidden && password) await logIn(serverUser.email, password);
+    if (!$("#setup-login").hidden && password) signedIn(await logIn(serverUser.email, password));
     await afterUnlock(await vault.setUp(serverUser, pass), true);
     $("#setup-login").hidden = true;
   } catch (error) {
@@ -221,7 +188,7 @@ $("#unlock-form").addEventListener("submit", async (event) => {
     const password = $("#unlock-login").hidden ? "" : $("#unlock-password").value;
     const login = async (entry) => {
       if (!password) return false;
-      await logIn(entry.email, password);
+      signedIn(await logIn(entry.email, password));
       return true;  // a fresh login: the tablet may take a rotated key and a sending key
     };
     const s = await vault.unlock($("#unlock-user").value, $("#unlock-passphrase").value, login);
@@ -430,7 +397,7 @@ loop.onReport(async (result) => {
 });
 
 vault.onLock(async (reason) => {
-  if (reason !== "logout" && reason !== "wiped") await endServerLogin(reason);
+  if (reason !== "logout" && reason !== "wiped" && serverUser && await endServerLogin(reason)) serverUser = null;
   await capture.end();
   pack = null;
   location.hash = "";
