@@ -181,6 +181,8 @@ export class Capture {
       await this.saving;
       if (this.timer || !this.recordId) return;
       const draft = await loadDraft(this.session, this.recordId);
+      // Typing that began while the draft was read wins: loading now would drop it.
+      if (this.timer || !this.recordId) return;
       this.baseRev = draft.rev;
       this.savedCt = draft.ct;
       this.form.load(draft.doc);
