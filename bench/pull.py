@@ -4,7 +4,7 @@ and a leader.
 An organisation of about 1,000 staff (100 supervisors of 10 each; the demo's Sam
 supervises Alex, Bea and 8 others; the DSL supervises 10 supervisors; the leader the DSL)
 gets 3,000, 20,000 and 70,000 session records spread evenly over six years, seeded through
-the push's own storage functions (`records.save_head`, `evidence.seal`) in large
+the push's own storage functions (`store.save_head`, `proof.seal`) in large
 transactions: each with about 8 KB of text, signed by both and sealed when older than 30
 days (signed the day after the session), half of the last 30 days still drafts, and 2% of
 the last 60 days with an open conflict. Each role's first pull then runs through the real
@@ -38,11 +38,13 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from records_helper import new_doc, signed  # noqa: E402
 from support import Browser, user_id  # noqa: E402
 
-from webapp import create_app, evidence, records  # noqa: E402
-from webapp import pull as pulling  # noqa: E402
-from webapp.accounts import get_user  # noqa: E402
+from webapp import create_app  # noqa: E402
 from webapp.cli import seed_demo  # noqa: E402
 from webapp.db import connect, transaction  # noqa: E402
+from webapp.evidence import proof  # noqa: E402
+from webapp.people.accounts import get_user  # noqa: E402
+from webapp.records import store  # noqa: E402
+from webapp.sync_api import pull as pulling  # noqa: E402
 
 SUPERVISORS, TEAM, YEARS, BATCH = 100, 10, 6, 2000
 ROLES = (("supervisor (Sam, 10 supervisees)", "sam.supervisor@demo.test"),
@@ -107,11 +109,11 @@ def seed(db, vault, seal_key, pairs, count: int) -> None:
                 day = today - dt.timedelta(days=age)
                 sign = age > 30 or n % 2 == 0
                 doc = document(supervisee, supervisor, n, day, sign)
-                rev = records.save_head(db, vault, doc, base_rev=None, author=supervisor,
+                rev = store.save_head(db, vault, doc, base_rev=None, author=supervisor,
                                         device="tab-bench", op=f"seed-{n}")
                 if sign:
-                    digest = records.get_row(db, doc["id"])["content_hash"]
-                    evidence.seal(db, seal_key, doc, rev, digest, supervisor)
+                    digest = store.get_row(db, doc["id"])["content_hash"]
+                    proof.seal(db, seal_key, doc, rev, digest, supervisor)
                     # Signed the day after the session (history, not today).
                     db.execute("UPDATE records SET signed_at = ? WHERE id = ?",
                                [(day + dt.timedelta(days=1)).isoformat() + "T12:00:00+00:00", doc["id"]])

@@ -31,9 +31,10 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from records_helper import Tablet, new_doc, op, signed  # noqa: E402
 from support import Browser, user_id  # noqa: E402
 
-from webapp import create_app, push  # noqa: E402
+from webapp import create_app  # noqa: E402
 from webapp.cli import seed_demo  # noqa: E402
 from webapp.db import connect  # noqa: E402
+from webapp.sync_api import push  # noqa: E402
 
 
 def realistic(supervisee: str, supervisor: str, n: int) -> dict:
@@ -48,7 +49,7 @@ def realistic(supervisee: str, supervisor: str, n: int) -> dict:
 
 
 class CommitClock:
-    """Times the COMMIT of each transaction the push path opens (webapp.push.transaction)."""
+    """Times the COMMIT of each transaction the push path opens (webapp.sync_api.push.transaction)."""
 
     def __init__(self, transaction):
         self.seconds, self.count, self.original = 0.0, 0, transaction

@@ -78,9 +78,10 @@ def prepare_data(folder: Path, supervisors: int = 0) -> list[Person]:
     project's own `accounts.generate_password_hash` (a password hash is deliberately slow,
     and `accounts.create_user` would make one per account).
     """
-    from webapp import accounts, audit, create_app
+    from webapp import audit, create_app
     from webapp.cli import seed_demo
     from webapp.db import connect, transaction
+    from webapp.people import accounts
 
     folder.mkdir(parents=True, exist_ok=True)
     app = create_app({"TESTING": True, "RATELIMIT_ENABLED": False, "DATA_DIR": str(folder)})
@@ -500,7 +501,7 @@ def check_database(data_dir: Path, acks: list[Acked]) -> dict:
     the pushed content at the acknowledged rev. duplicates: a (device, op) with more than one
     revision. unexplained: revisions of these devices that no acknowledged op explains.
     """
-    from webapp.records import revision_key
+    from webapp.records.store import revision_key
 
     vault = _vault(data_dir)
     conn = sqlite3.connect(f"file:{Path(data_dir) / 'supervise.db'}?mode=rw", timeout=30)

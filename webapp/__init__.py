@@ -9,10 +9,10 @@ from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import browser_policy
-from . import config as settings
-from .crypto import Vault, parse_master_key
-from .seal import SealKey
+from webapp import config as settings
+from webapp.crypto import Vault, parse_master_key
+from webapp.evidence.seal import SealKey
+from webapp.security import browser_policy
 
 ROOT = Path(__file__).resolve().parent.parent
 csrf = CSRFProtect()
@@ -43,21 +43,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     htmx.init_app(app)
 
-    from . import (
-        api,
-        auth,
-        cli,
-        confirm,
-        db,
-        errors,
-        home,
-        limits,
-        review,
-        signed,
-        sync_api,
-        tablet,
-        verify,
-    )
+    from webapp import cli, db, errors, home
+    from webapp.evidence import confirm, verify
+    from webapp.evidence import routes as evidence_routes
+    from webapp.people import auth
+    from webapp.records import review
+    from webapp.security import limits
+    from webapp.sync_api import routes as sync_routes
+    from webapp.tablet import api, shell
 
     db.init_app(app)
     auth.init_app(app)
@@ -65,9 +58,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.init_app(app)
     cli.init_app(app)
     verify.init_app(app)
-    for module in (auth, api, confirm, sync_api, tablet, review, signed, home):
+    for module in (auth, api, confirm, sync_routes, shell, review, evidence_routes, home):
         app.register_blueprint(module.bp)
-    from . import safeguarding
+    from webapp import safeguarding
     safeguarding.init_app(app)
     app.after_request(no_store_for_people)
     if not app.config.get("SKIP_MIGRATIONS"):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .accounts import User, get_user, supervises_now
+from webapp.people.accounts import User, get_user, supervises_now
 
 # Roles that read every record (and settle every conflict): DSL, deputy DSL, leader.
 EVERYTHING = ("dsl", "deputy_dsl", "leader")

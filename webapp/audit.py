@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from .accounts import now_iso
+from webapp.people.accounts import now_iso
 
 GENESIS = "0" * 64
 

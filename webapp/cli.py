@@ -9,8 +9,10 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from . import accounts, audit, devices, sessions
-from .db import get_db, transaction
+from webapp import audit
+from webapp.db import get_db, transaction
+from webapp.people import accounts, sessions
+from webapp.tablet import devices
 
 DEMO_PASSWORD = "demo-supervise-2026"
 # (email, name, roles, supervisor email, on probation)
@@ -62,8 +64,8 @@ def seed_concerns(db, vault, ids: dict, today: dt.date) -> None:
     """Three of Kim's sessions (with Cal and Dee) that raised concerns, worked by the DSL."""
     import uuid
 
-    from . import records
-    from .safeguarding import concerns
+    from webapp.records import store
+    from webapp.safeguarding import concerns
 
     kim, dsl = ids["kim.supervisor@demo.test"], accounts.get_user(db, ids["dsl@demo.test"])
 
@@ -78,7 +80,7 @@ def seed_concerns(db, vault, ids: dict, today: dt.date) -> None:
                           "safeguarding_reported": reported},
                "lists": {"caseload": [], "training": [], "actions": []},
                "signatures": [], "meta": {"edited": {}}}
-        records.save_head(db, vault, doc, base_rev=None, author=kim, device="seed-demo",
+        store.save_head(db, vault, doc, base_rev=None, author=kim, device="seed-demo",
                           op=f"seed-{doc['id']}")
         row = next(db.query("SELECT * FROM concerns WHERE record_id = ?", [doc["id"]]))
         created = dt.datetime.combine(today - dt.timedelta(days=days_ago), dt.time(15, 0))

@@ -9,7 +9,7 @@ import sqlite_utils
 from flask import current_app, g
 from flask.cli import with_appcontext
 
-from .migrations import migrations
+from webapp.migrations import migrations
 
 # The pysqlite3 wheel bundles a current SQLite; Debian's predates the WAL-reset fix
 # (docs/decisions.md). sqlite-utils uses pysqlite3 whenever it is installed, so this module

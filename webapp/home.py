@@ -5,8 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
 
-from . import accounts, addenda, api
-from .db import get_db
+from webapp.db import get_db
+from webapp.evidence import addenda
+from webapp.people import accounts
+from webapp.tablet import api
 
 bp = Blueprint("home", __name__)
 
@@ -33,7 +35,7 @@ def safeguarding_home(db) -> dict:
     the DSL is told by email at all."""
     from flask import current_app
 
-    from .safeguarding import concerns, notify
+    from webapp.safeguarding import concerns, notify
     if not current_user.has(*concerns.QUEUE_ROLES):
         return {"loud_concerns": [], "email_off": False}
     return {"loud_concerns": [c for c in concerns.queue(db, current_user) if c["loud"]],

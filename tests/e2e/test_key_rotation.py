@@ -10,9 +10,9 @@ from conftest import PASSPHRASE
 from playwright.sync_api import expect
 from support import user_id
 
-from webapp import accounts
 from webapp.cli import DEMO_PASSWORD
 from webapp.db import transaction
+from webapp.people import accounts
 
 pytestmark = pytest.mark.e2e
 

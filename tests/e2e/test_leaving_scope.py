@@ -8,8 +8,9 @@ from playwright.sync_api import expect
 from records_helper import new_doc
 from support import user_id
 
-from webapp import accounts, records
 from webapp.db import transaction
+from webapp.people import accounts
+from webapp.records import store
 
 pytestmark = pytest.mark.e2e
 
@@ -20,7 +21,7 @@ def test_records_that_leave_the_tablet_go_but_unsent_changes_stay(tablet, db, va
     untouched, edited, staying = new_doc(alex, sam), new_doc(alex, sam), new_doc(bea, sam)
     with transaction(db):
         for n, doc in enumerate((untouched, edited, staying)):
-            records.save_head(db, vault, doc, base_rev=None, author=sam, device="tab-seed", op=f"seed-{n}")
+            store.save_head(db, vault, doc, base_rev=None, author=sam, device="tab-seed", op=f"seed-{n}")
     tablet.set_up_online("sam.supervisor@demo.test")
     page = tablet.page
     expect(page.locator("#drafts-body tr")).to_have_count(3)

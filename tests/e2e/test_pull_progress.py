@@ -10,8 +10,8 @@ from playwright.sync_api import expect
 from records_helper import new_doc, signed
 from support import user_id
 
-from webapp import records
 from webapp.db import transaction
+from webapp.records import store
 
 pytestmark = pytest.mark.e2e
 SEEDED = 250  # three pages of the tablet's 100
@@ -38,7 +38,7 @@ def seed(db, vault) -> None:
         for n in range(SEEDED):
             doc = new_doc(people[n % 2], sam)
             doc = signed(doc) if n % 5 == 0 else doc
-            records.save_head(db, vault, doc, base_rev=None, author=sam, device="tab-seed", op=f"seed-{n}")
+            store.save_head(db, vault, doc, base_rev=None, author=sam, device="tab-seed", op=f"seed-{n}")
 
 
 def test_a_paged_first_sync_shows_progress_and_the_tablet_stays_usable(tablet, live_app, db, vault):

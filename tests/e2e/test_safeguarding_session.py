@@ -9,8 +9,8 @@ import pytest
 from playwright.sync_api import expect
 from records_helper import new_doc
 
-from webapp import records
 from webapp.db import connect, transaction
+from webapp.records import store
 
 pytestmark = pytest.mark.e2e
 
@@ -54,7 +54,7 @@ def test_a_concern_page_starts_a_safeguarding_supervision_on_the_tablet(tablet, 
     doc["fields"].update(safeguarding_concern=True, safeguarding_details="A worry about a learner",
                          safeguarding_reported="yes")
     with transaction(db):
-        records.save_head(db, vault, doc, base_rev=None, author=sam, device="tab-seed", op="seed-1")
+        store.save_head(db, vault, doc, base_rev=None, author=sam, device="tab-seed", op="seed-1")
     concern_id = next(db.query("SELECT id FROM concerns WHERE record_id = ?", [doc["id"]]))["id"]
 
     page = tablet.page

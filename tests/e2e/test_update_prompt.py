@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from webapp import tablet as tablet_module
+from webapp.tablet import shell as tablet_module
 
 pytestmark = pytest.mark.e2e
 NEW = "0123456789abcdef"

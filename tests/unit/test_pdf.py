@@ -9,7 +9,8 @@ import pytest
 from pypdf import PdfReader
 from records_helper import new_doc, signed
 
-from webapp import pdf, session_form
+from webapp.evidence import pdf
+from webapp.records import session_form
 
 PEOPLE = {"u-see": "Alex Staff", "u-sor": "Sam Supervisor"}
 FINGERPRINT = "3f9a0c4be1d2" * 5 + "77aa"

@@ -4,7 +4,7 @@ import copy
 
 from records_helper import new_doc
 
-from webapp import session_form
+from webapp.records import session_form
 
 TEMPLATE = session_form.current()
 

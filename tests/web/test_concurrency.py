@@ -14,8 +14,8 @@ import pytest
 from records_helper import signed
 from tablets import Server, Tablet, _vault, prepare_data, record_doc
 
-from webapp import conflicts, records
 from webapp.db import connect
+from webapp.records import conflicts, store
 
 DEVICES = 4
 
@@ -49,8 +49,8 @@ def server(tmp_path_factory):
 def head(folder, record_id):
     db = connect(str(folder / "supervise.db"))
     try:
-        row = records.get_row(db, record_id)
-        doc = records.head_doc(_vault(folder), row)
+        row = store.get_row(db, record_id)
+        doc = store.head_doc(_vault(folder), row)
         kept = conflicts.open_for(db, _vault(folder), record_id)
         seals = next(db.query("SELECT count(*) AS n FROM seals WHERE record_id = ?", [record_id]))["n"]
         return row, doc, kept, seals

@@ -10,8 +10,9 @@ import datetime as dt
 from records_helper import Tablet, envelope, new_doc, op, signed
 from support import Browser, user_id
 
-from webapp import accounts, devices
 from webapp.db import transaction
+from webapp.people import accounts
+from webapp.tablet import devices
 
 SAM = "sam.supervisor@demo.test"
 DEVICE = "tab-sam-1"

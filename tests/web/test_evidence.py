@@ -7,7 +7,7 @@ import pytest
 from records_helper import Tablet, envelope, new_doc, op, signature, signed
 from support import user_id
 
-from webapp import evidence
+from webapp.evidence import proof
 
 
 def counts(db):
@@ -84,12 +84,12 @@ def test_a_signature_made_before_a_later_edit_is_kept_as_stale_history(sam, draf
 def test_signing_by_both_locks_and_seals_with_the_arrival_of_each_signature(sam, locked, db, app):
     row = next(db.query("SELECT * FROM records WHERE id = ?", [locked["id"]]))
     assert row["status"] == "signed"
-    came = evidence.arrivals(db, locked["id"])
+    came = proof.arrivals(db, locked["id"])
     assert set(came) == {s["id"] for s in locked["signatures"]}
     assert all(a["server_time"] and a["ip"] == "127.0.0.1" and a["pushed_by"] for a in came.values())
-    seal = evidence.get_seal(db, locked["id"])
+    seal = proof.get_seal(db, locked["id"])
     assert seal["rev"] == row["rev"] and row["content_hash"] in seal["payload"]
-    assert evidence.seal_faults(db, app.extensions["vault"], app.extensions["seal_key"], seal) == []
+    assert proof.seal_faults(db, app.extensions["vault"], app.extensions["seal_key"], seal) == []
 
 
 @pytest.mark.parametrize("change", ["content", "signature"])
@@ -266,10 +266,10 @@ def test_a_settled_conflict_that_bears_out_both_signatures_locks_and_seals(as_us
     signed_here["meta"]["edited"]["fields.wellbeing"] = "2026-11-20T10:00:00.000Z"
     result = sam.push_doc(signed(signed_here), base_rev=1)
     assert result["status"] == "conflict"  # the later value is in; both signatures are stale
-    assert evidence.get_seal(db, draft["id"]) is None
+    assert proof.get_seal(db, draft["id"]) is None
     conflict = next(db.query("SELECT id FROM conflicts WHERE record_id = ?", [draft["id"]]))["id"]
     leader = as_user("leader@demo.test")
     leader.post_form(f"/records/{draft['id']}/conflicts/{conflict}", {"choice": "lost"})
     row = next(db.query("SELECT status FROM records WHERE id = ?", [draft["id"]]))
-    assert row["status"] == "signed" and evidence.get_seal(db, draft["id"]) is not None
+    assert row["status"] == "signed" and proof.get_seal(db, draft["id"]) is not None
     assert app.test_cli_runner().invoke(args=["verify"]).exit_code == 0

@@ -12,8 +12,8 @@ from itsdangerous import URLSafeSerializer
 from records_helper import Tablet, new_doc, signed
 from support import user_id
 
-from webapp import accounts
-from webapp.accounts import today
+from webapp.people import accounts
+from webapp.people.accounts import today
 
 
 @pytest.fixture

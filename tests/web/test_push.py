@@ -7,8 +7,8 @@ import pytest
 from records_helper import Tablet, new_doc, op, signature, signed
 from support import user_id
 
-from webapp import conflicts
-from webapp.accounts import today
+from webapp.people.accounts import today
+from webapp.records import conflicts
 
 
 def counts(db):

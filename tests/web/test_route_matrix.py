@@ -27,10 +27,12 @@ import pytest
 from records_helper import Tablet, new_doc, signed
 from support import TEST_CONFIG, Browser, user_id
 
-from webapp import accounts, create_app, devices
+from webapp import create_app
 from webapp.access import ROUTE_RULES
 from webapp.cli import DEMO_PASSWORD
 from webapp.db import connect, transaction
+from webapp.people import accounts
+from webapp.tablet import devices
 
 # Who calls, and the roles they hold. Alex is the record's supervisee, Sam supervises Alex;
 # Bea and Kim are staff and a supervisor with no link to Alex.

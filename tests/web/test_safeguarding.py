@@ -94,7 +94,7 @@ def test_a_rejected_push_creates_no_concern(sam, db):
 
 
 def concerns_user(db, email):
-    from webapp.accounts import get_user
+    from webapp.people.accounts import get_user
     return get_user(db, user_id(db, email))
 
 
@@ -232,8 +232,8 @@ EVERYONE = ["dsl@demo.test", "deputy@demo.test", "leader@demo.test", "sam.superv
 
 @pytest.fixture
 def deputy(db, vault):
-    from webapp import accounts
     from webapp.cli import DEMO_PASSWORD
+    from webapp.people import accounts
     with transaction(db):
         accounts.create_user(db, vault, email="deputy@demo.test", name="Dee Deputy",
                              roles=["deputy_dsl", "staff"], password=DEMO_PASSWORD)
@@ -312,7 +312,7 @@ def test_the_demo_seed_shows_an_open_an_overdue_and_a_closed_concern(tmp_path):
     from webapp import create_app
     from webapp.cli import seed_demo
     from webapp.db import connect
-    from webapp.verify import decryption_faults
+    from webapp.evidence.verify import decryption_faults
 
     app = create_app({**TEST_CONFIG, "DATA_DIR": str(tmp_path / "demo")})
     db = connect(app.config["DATABASE"])

@@ -16,7 +16,7 @@ from records_helper import Tablet, new_doc, signed
 from support import TEST_CONFIG, Browser, user_id
 
 from webapp import ROOT, create_app
-from webapp.browser_policy import OTHER_POLICY, SCRIPT_POLICY
+from webapp.security.browser_policy import OTHER_POLICY, SCRIPT_POLICY
 
 PAGE_PARTS = [
     "default-src 'self'", "style-src 'self'", "img-src 'self' data:", "connect-src 'self'",

@@ -7,10 +7,11 @@ import stat
 import pytest
 from support import Browser
 
-from webapp import create_app, records
+from webapp import create_app
 from webapp.crypto import Vault
 from webapp.db import connect
 from webapp.migrations import migrations
+from webapp.records import store
 
 
 def test_database_is_wal_with_full_sync_and_migrated(app, db):
@@ -114,7 +115,7 @@ def test_migration_0005_reads_the_head_from_its_revision(tmp_path):
     _old_record(db, vault, doc)
     migrations.apply(db)
     assert "content_enc" not in db["records"].columns_dict
-    assert records.head_doc(vault, records.get_row(db, "r1")) == doc
+    assert store.head_doc(vault, store.get_row(db, "r1")) == doc
 
 
 def test_migration_0005_refuses_a_record_without_its_head_revision(tmp_path):

@@ -15,9 +15,10 @@ from pypdf import PdfReader
 from records_helper import Tablet, new_doc, signature
 from support import TEST_CONFIG, Browser, user_id
 
-from webapp import create_app, evidence
+from webapp import create_app
 from webapp.cli import DEMO_PASSWORD
-from webapp.sessions import _digest
+from webapp.evidence import proof
+from webapp.people.sessions import _digest
 
 ALEX = "alex.staff@demo.test"
 
@@ -52,7 +53,7 @@ def signed_pair(doc):
 
 
 def seal_payload(db, record_id):
-    return json.loads(evidence.get_seal(db, record_id)["payload"])
+    return json.loads(proof.get_seal(db, record_id)["payload"])
 
 
 # The capture record and the v2 seal
@@ -62,7 +63,7 @@ def test_each_arrival_records_the_login_session_device_and_via_and_the_seal_cove
     mine, theirs = signed_pair(alex_doc)
     doc = alex_doc | {"signatures": [mine, theirs]}
     assert sam.push_doc(doc)["status"] == "applied"
-    came = evidence.arrivals(db, doc["id"])
+    came = proof.arrivals(db, doc["id"])
     session_id = sam_session_id(sam)
     for sig in (mine, theirs):
         row = came[sig["id"]]
@@ -75,7 +76,7 @@ def test_each_arrival_records_the_login_session_device_and_via_and_the_seal_cove
     assert captures[theirs["id"]] == {"pushed_by": doc["supervisor"], "pushed_by_name": "Sam Supervisor",
                                       "session": session_id[:16], "device": "tab-sam", "via": "login",
                                       "confirmed": None}
-    assert session_id not in evidence.get_seal(db, doc["id"])["payload"]  # a reference, not the row id
+    assert session_id not in proof.get_seal(db, doc["id"])["payload"]  # a reference, not the row id
     code, out = verify(app)
     assert code == 0 and "Everything verifies" in out, out
 
@@ -101,7 +102,7 @@ def test_a_session_changed_past_its_reference_still_breaks_the_hash(sam, alex_do
     mine, theirs = signed_pair(alex_doc)
     doc = alex_doc | {"signatures": [mine, theirs]}
     sam.push_doc(doc)
-    row = evidence.arrivals(db, doc["id"])[theirs["id"]]
+    row = proof.arrivals(db, doc["id"])[theirs["id"]]
     spoiled = row["session_id"][:16] + "0" * 48
     db.execute("UPDATE signature_arrivals SET session_id = ? WHERE signature_id = ?", [spoiled, theirs["id"]])
     code, out = verify(app)
@@ -115,11 +116,11 @@ def test_an_old_v1_seal_still_verifies_as_it_was_made(sam, alex_doc, db, app):
     # The record as a v1 seal left it: arrivals without capture columns, sealed under version 1.
     db.execute("UPDATE signature_arrivals SET pushed_by_name = NULL, session_id = NULL,"
                " push_device = NULL, via = NULL WHERE record_id = ?", [doc["id"]])
-    seal = evidence.get_seal(db, doc["id"])
+    seal = proof.get_seal(db, doc["id"])
     row = next(db.query("SELECT * FROM records WHERE id = ?", [doc["id"]]))
     key = app.extensions["seal_key"]
-    payload = evidence.seal_payload(doc["id"], row["rev"], doc, row["content_hash"],
-                                    evidence.arrivals(db, doc["id"]), seal["sealed_at"], key.fingerprint,
+    payload = proof.seal_payload(doc["id"], row["rev"], doc, row["content_hash"],
+                                    proof.arrivals(db, doc["id"]), seal["sealed_at"], key.fingerprint,
                                     version=1)
     assert json.loads(payload)["v"] == 1 and "capture" not in payload.decode()
     db.execute("UPDATE seals SET payload = ?, signature = ? WHERE record_id = ?",
@@ -141,7 +142,7 @@ def test_an_old_v1_seal_still_verifies_as_it_was_made(sam, alex_doc, db, app):
 def test_an_unknown_seal_version_is_named(sam, alex_doc, db, app):
     doc = alex_doc | {"signatures": list(signed_pair(alex_doc))}
     sam.push_doc(doc)
-    seal = evidence.get_seal(db, doc["id"])
+    seal = proof.get_seal(db, doc["id"])
     payload = json.loads(seal["payload"]) | {"v": 9}
     body = json.dumps(payload).encode()
     db.execute("UPDATE seals SET payload = ?, signature = ?",
@@ -168,7 +169,7 @@ def test_the_evidence_page_and_pdf_say_how_each_signature_was_captured(sam, alex
 
     alex = as_user(ALEX)
     alex.post_form(f"/records/{doc['id']}/acknowledgement", {"kind": "acknowledged"})
-    at = evidence.plain_time(next(db.query("SELECT at FROM acknowledgements"))["at"])
+    at = proof.plain_time(next(db.query("SELECT at FROM acknowledgements"))["at"])
     page = text_of(leader.get(f"/records/{doc['id']}/evidence").get_data(as_text=True))
     assert f"Alex Staff acknowledged the record from their own login on {at}." in page
     text = pdf_text(leader.get(f"/records/{doc['id']}/pdf").data)
@@ -181,10 +182,10 @@ def test_capture_words_for_a_device_credential_push_and_plain_time():
     sig = {"id": "s1", "role": "supervisee", "signer": "u-alex"}
     arrival = {"via": "device", "pushed_by": "u-sam", "pushed_by_name": "Sam Supervisor",
                "session_id": None, "push_device": "tab-9", "confirmation_id": None}
-    words = evidence.capture_words(sig, arrival, {"u-alex": "Alex Staff"})
+    words = proof.capture_words(sig, arrival, {"u-alex": "Alex Staff"})
     assert words.startswith("Alex Staff's signature was drawn on Sam Supervisor's tablet (device tab-9)"
                             " and sent with that tablet's sending key, with no login open;")
-    assert evidence.plain_time("2026-11-21T09:12:03.120Z") == "21 Nov 2026 at 09:12 UTC"
+    assert proof.plain_time("2026-11-21T09:12:03.120Z") == "21 Nov 2026 at 09:12 UTC"
 
 
 # Confirming with the supervisee's own password
@@ -209,7 +210,7 @@ def test_the_supervisee_confirms_with_their_own_password_and_the_seal_says_so(
 
     doc = alex_doc | {"signatures": [mine, theirs]}
     assert sam.push_doc(doc)["status"] == "applied"
-    came = evidence.arrivals(db, doc["id"])
+    came = proof.arrivals(db, doc["id"])
     assert came[theirs["id"]]["confirmation_id"] == row["id"] and came[mine["id"]]["confirmation_id"] is None
     sealed = {s["id"]: s["capture"] for s in seal_payload(db, doc["id"])["signatures"]}
     assert sealed[theirs["id"]]["confirmed"]["by"] == alex_doc["supervisee"]
@@ -217,7 +218,7 @@ def test_the_supervisee_confirms_with_their_own_password_and_the_seal_says_so(
     assert verify(app)[0] == 0
     leader = as_user("leader@demo.test")
     page = text_of(leader.get(f"/records/{doc['id']}/evidence").get_data(as_text=True))
-    at = evidence.plain_time(row["confirmed_at"])
+    at = proof.plain_time(row["confirmed_at"])
     assert f"; Alex Staff confirmed it with their own password at {at}." in page
     assert "confirmed with their own password" in page
     # A confirmation removed afterwards is named by verify.
@@ -231,14 +232,14 @@ def test_a_signature_that_arrived_before_its_confirmation_is_linked_until_sealed
     sam.push_doc(alex_doc | {"signatures": [theirs]})  # not locked: the supervisor has not signed
     answer = sam.browser.post_json("/api/signatures/confirm", confirm_body(alex_doc, theirs))
     assert answer.status_code == 200
-    assert evidence.arrivals(db, alex_doc["id"])[theirs["id"]]["confirmation_id"] is not None
+    assert proof.arrivals(db, alex_doc["id"])[theirs["id"]]["confirmation_id"] is not None
 
     other = new_doc(alex_doc["supervisee"], alex_doc["supervisor"])
     mine2, theirs2 = signed_pair(other)
     sam.push_doc(other | {"signatures": [mine2, theirs2]})  # sealed
     late = sam.browser.post_json("/api/signatures/confirm", confirm_body(other, theirs2))
     assert late.status_code == 409 and "acknowledge it from their own login" in late.get_json()["error"]
-    assert evidence.arrivals(db, other["id"])[theirs2["id"]]["confirmation_id"] is None
+    assert proof.arrivals(db, other["id"])[theirs2["id"]]["confirmation_id"] is None
 
 
 def test_a_wrong_password_is_refused_and_stores_nothing(sam, alex_doc, db):
@@ -332,4 +333,4 @@ def test_a_confirmation_is_idempotent_and_bound_to_its_content(sam, alex_doc, db
     stray = signature(alex_doc, "supervisee", id=str(uuid.uuid4()))
     sam.browser.post_json("/api/signatures/confirm", confirm_body(alex_doc, stray, content_hash="b" * 64))
     sam.push_doc(alex_doc | {"signatures": [stray]})
-    assert evidence.arrivals(db, alex_doc["id"])[stray["id"]]["confirmation_id"] is None
+    assert proof.arrivals(db, alex_doc["id"])[stray["id"]]["confirmation_id"] is None

@@ -10,8 +10,8 @@ from records_helper import Tablet, new_doc, signed
 from support import user_id
 
 from webapp import db as db_module
-from webapp import push, sync_api
-from webapp.verify import wal_reset_fixed
+from webapp.evidence.verify import wal_reset_fixed
+from webapp.sync_api import push, routes
 
 
 @pytest.fixture
@@ -216,4 +216,4 @@ def test_every_module_catches_the_errors_of_the_driver_in_use():
     standard module's: a handler for the wrong class would miss a busy or full database."""
     raised = db_module.sqlite3.OperationalError
     assert sqlite_utils.utils.OperationalError is raised
-    assert push.sqlite3.OperationalError is raised and sync_api.sqlite3.OperationalError is raised
+    assert push.sqlite3.OperationalError is raised and routes.sqlite3.OperationalError is raised

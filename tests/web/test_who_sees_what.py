@@ -30,9 +30,11 @@ from pypdf import PdfReader
 from records_helper import Tablet, envelope, new_doc, op, signed
 from support import user_id
 
-from webapp import accounts, api, audit
+from webapp import audit
 from webapp.cli import DEMO_PASSWORD
 from webapp.db import transaction
+from webapp.people import accounts
+from webapp.tablet import api
 
 ROLES = ["alex", "cal", "sam", "fern", "kim", "dsl", "deputy", "leader"]
 EMAILS = {"alex": "alex.staff@demo.test", "cal": "cal.staff@demo.test",

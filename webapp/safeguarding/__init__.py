@@ -12,7 +12,7 @@ from __future__ import annotations
 
 
 def init_app(app) -> None:
-    from . import notify, routes
+    from webapp.safeguarding import notify, routes
 
     app.register_blueprint(routes.bp)
     app.context_processor(routes.top_bar_count)

@@ -15,8 +15,8 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from .. import audit
-from ..accounts import get_user, now_iso, supervises_now
+from webapp import audit
+from webapp.people.accounts import get_user, now_iso, supervises_now
 
 QUEUE_ROLES = ("dsl", "deputy_dsl", "leader")
 NOTIFY_ROLES = ("dsl", "deputy_dsl")

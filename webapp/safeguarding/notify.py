@@ -20,10 +20,10 @@ import click
 from flask import current_app, request
 from flask.cli import with_appcontext
 
-from .. import audit
-from ..accounts import now_iso
-from ..db import connect, get_db, transaction
-from . import concerns
+from webapp import audit
+from webapp.db import connect, get_db, transaction
+from webapp.people.accounts import now_iso
+from webapp.safeguarding import concerns
 
 SUBJECT = "Supervise: a safeguarding concern was recorded"
 REMINDER_SUBJECT = "Supervise reminder: a safeguarding concern is waiting to be acknowledged"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import unicodedata2 as unicodedata
 
-from ..pdf import FONTS_DIR, INK, MUTED, _Pdf
-from .concerns import ABOUT, STATUSES
+from webapp.evidence.pdf import FONTS_DIR, INK, MUTED, _Pdf
+from webapp.safeguarding.concerns import ABOUT, STATUSES
 
 REPORTED = {"yes": "Yes, reported to the DSL", "not_yet": "Not yet: report it today"}
 

@@ -23,10 +23,11 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
-from .. import accounts, audit
-from ..auth import vault
-from ..db import get_db, transaction
-from . import concerns, pdf
+from webapp import audit
+from webapp.db import get_db, transaction
+from webapp.people import accounts
+from webapp.people.auth import vault
+from webapp.safeguarding import concerns, pdf
 
 bp = Blueprint("safeguarding", __name__, url_prefix="/safeguarding")
 

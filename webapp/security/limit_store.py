@@ -17,7 +17,7 @@ import urllib.parse
 
 from limits.storage import Storage
 
-from .db import sqlite3
+from webapp.db import sqlite3
 
 SCHEME = "supervise-sqlite"
 PURGE_EVERY = 200  # writes between sweeps of expired counters

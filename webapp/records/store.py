@@ -12,9 +12,8 @@ import json
 
 from sync import signatures
 from sync.canonical import content_hash
-
-from .accounts import now_iso
-from .safeguarding import concerns
+from webapp.people.accounts import now_iso
+from webapp.safeguarding import concerns
 
 # A record row with its head revision's stored document (the head is kept once, there).
 HEAD_SELECT = ("SELECT records.*, revisions.doc_enc, revisions.device AS head_device,"

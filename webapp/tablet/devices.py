@@ -25,9 +25,8 @@ import secrets
 from flask import current_app, g, jsonify, request
 
 from sync import schema
-
-from .db import get_db, transaction
-from .sessions import now_iso
+from webapp.db import get_db, transaction
+from webapp.people.sessions import now_iso
 
 SCHEME = "Device"
 HEADER = "X-Device"
@@ -127,7 +126,7 @@ def is_lost(db, device: str | None) -> bool:
 def flag_lost(db, device: str, *, by: str | None) -> dict:
     """Flag a known device lost: revoke every credential on it and end the logins that came
     from it. Call inside a transaction; raises ValueError for a device never seen here."""
-    from . import audit  # audit imports accounts, which imports this module
+    from webapp import audit  # audit imports accounts, which imports this module
     if get(db, device) is None:
         raise ValueError(f"no device {device!r} is known here")
     db.execute("UPDATE devices SET lost_at = coalesce(lost_at, ?), lost_by = coalesce(lost_by, ?)"
@@ -157,7 +156,7 @@ def owns(db, user_id: str, device: str) -> bool:
 
 def wipe_answer(db, device: str):
     """`410 {"wipe": true}`: the tablet deletes what it holds (the first one is audited)."""
-    from . import audit
+    from webapp import audit
     if db.execute("SELECT 1 FROM devices WHERE id = ? AND wipe_sent_at IS NULL", [device]).fetchone():
         with transaction(db):
             db.execute("UPDATE devices SET wipe_sent_at = ? WHERE id = ?", [now_iso(), device])

@@ -28,11 +28,12 @@ import json
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from sync.canonical import canonical_json
-
-from . import access, addenda, audit, evidence, records
-from .accounts import draft_key
-from .crypto import seal_envelope
-from .db import transaction
+from webapp import access, audit
+from webapp.crypto import seal_envelope
+from webapp.db import transaction
+from webapp.evidence import addenda, proof
+from webapp.people.accounts import draft_key
+from webapp.records import store
 
 DEFAULT_DAYS = 45  # policy.tablet_days when there is no policy row
 LIMIT_DEFAULT, LIMIT_MAX = 100, 200
@@ -200,7 +201,7 @@ def pull(db, vault, user, since: str | None, limit: str | None = None, *, secret
     kid, key = draft_key(db, vault, user.id)
     out, used, latest = [], 0, after
     for record_id, k in keys[:size]:
-        row = records.get_row(db, record_id)
+        row = store.get_row(db, record_id)
         item = _item(db, vault, user, row, kid, key)
         cost = ITEM_OVERHEAD + len(item["ct"]) + len(item.get("evidence", {}).get("ct", ""))
         if out and used + cost > page_bytes:
@@ -224,7 +225,7 @@ def pull(db, vault, user, since: str | None, limit: str | None = None, *, secret
 
 
 def _item(db, vault, user, row: dict, kid: str, key: bytes) -> dict:
-    plaintext = records.head_plaintext(vault, row)
+    plaintext = store.head_plaintext(vault, row)
     signed = row["status"] == "signed"
     item = {"record": row["id"], "rev": row["rev"], "yours": row["supervisor_id"] == user.id,
             "locked": signed, "conflict": row["open_conflicts"] > 0,
@@ -239,7 +240,7 @@ def _evidence_for_device(db, vault, record_id: str, user) -> dict:
     """What the tablet shows with a signed record, as this user may read it: a restricted
     safeguarding note reaches only the tablets of DSLs, deputies and leaders; others get at
     most the sentence saying one exists (docs/access.md)."""
-    seal = evidence.get_seal(db, record_id)
+    seal = proof.get_seal(db, record_id)
     ack = addenda.acknowledgement(db, vault, record_id)
     return {
         "addenda": [{k: a[k] for k in ("id", "author_name", "written_at", "received_at", "text", "reason")}

@@ -17,9 +17,8 @@ from __future__ import annotations
 import json
 
 from sync.canonical import content_hash
-
-from . import records
-from .crypto import DecryptError
+from webapp.crypto import DecryptError
+from webapp.records import store
 
 # Every revision in (record, rev) order, with what its record row says about its head.
 REVISIONS = ("SELECT v.record_id, v.rev, v.device, v.op, v.content_hash, v.doc_enc,"
@@ -61,7 +60,7 @@ class RevisionPass:
 
     def _read(self, row) -> tuple[dict | None, str | None]:
         """Decrypt, parse and hash one revision; check its own hash; note its signatures."""
-        key = records.revision_key(row)
+        key = store.revision_key(row)
         try:
             doc = json.loads(self.vault.open("revisions", key, "doc_enc", row["doc_enc"]))
             if not isinstance(doc, dict):

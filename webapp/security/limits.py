@@ -10,7 +10,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
-from . import limit_store
+from webapp.security import limit_store
 
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 

@@ -14,8 +14,9 @@ from __future__ import annotations
 import re
 import uuid
 
-from . import access, audit, records
-from .accounts import now_iso
+from webapp import access, audit
+from webapp.people.accounts import now_iso
+from webapp.records import store
 
 MAX_TEXT = 20_000
 MAX_REASON = 500
@@ -94,7 +95,7 @@ def add(db, vault, user, row: dict, addendum: dict, device: str, *, restricted: 
          vault.seal_text("addenda", key, "text_enc", addendum["text"]),
          vault.seal_text("addenda", key, "reason_enc", addendum["reason"]),
          int(bool(restricted)), int(bool(notice))])
-    records.touch(db, row["id"])
+    store.touch(db, row["id"])
     audit.record(db, user.id, "addendum.added", row["id"],
                  f"{key} restricted{' (existence shown)' if notice else ''}" if restricted else key)
     return True
@@ -172,5 +173,5 @@ def acknowledge(db, vault, user, row: dict, kind: str, words, *, ip: str, user_a
                [row["id"], user.id, kind,
                 vault.seal_text("acknowledgements", row["id"], "words_enc", words),
                 now_iso(), ip or "", (user_agent or "")[:300]])
-    records.touch(db, row["id"])
+    store.touch(db, row["id"])
     audit.record(db, user.id, f"record.{kind}", row["id"])

@@ -24,9 +24,12 @@ from flask import (
 )
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 
-from . import accounts, audit, devices, limits, sessions
-from .db import get_db, transaction
-from .limits import limiter
+from webapp import audit
+from webapp.db import get_db, transaction
+from webapp.people import accounts, sessions
+from webapp.security import limits
+from webapp.security.limits import limiter
+from webapp.tablet import devices
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()

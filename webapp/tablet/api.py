@@ -8,10 +8,13 @@ from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 
-from . import access, accounts, audit, devices, records, session_form, sessions
-from .auth import current_session, vault
-from .crypto import b64
-from .db import get_db, transaction
+from webapp import access, audit
+from webapp.crypto import b64
+from webapp.db import get_db, transaction
+from webapp.people import accounts, sessions
+from webapp.people.auth import current_session, vault
+from webapp.records import session_form, store
+from webapp.tablet import devices
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 # Every request naming a lost tablet (X-Device) is answered with the wipe instruction.
@@ -152,7 +155,7 @@ def pack():
         "user": current_user.public(),
         "supervisees": supervisees,
         "safeguarding_supervisees": safeguarding,
-        "actions": records.open_actions(db, vault(), [p["id"] for p in people]),
+        "actions": store.open_actions(db, vault(), [p["id"] for p in people]),
         "templates": [template],
         "kinds": template["kinds"],
         "policy": {k: rules[k] for k in ("name", "interval_days", "probation_interval_days")},

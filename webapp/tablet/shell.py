@@ -13,7 +13,7 @@ from pathlib import Path
 
 from flask import Blueprint, current_app, make_response, render_template, url_for
 
-from . import session_form
+from webapp.records import session_form
 
 bp = Blueprint("tablet", __name__)
 SHELL_PAGES = ("/tablet", "/offline")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from .accounts import now_iso
+from webapp.people.accounts import now_iso
 
 
 def value_key(record_id: str, device: str, op: str, path: str) -> str:

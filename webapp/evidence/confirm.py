@@ -19,12 +19,15 @@ from flask import Blueprint, abort, current_app, request
 from flask_login import current_user, login_required
 
 from sync import schema
-
-from . import access, accounts, audit, evidence, limits, records
-from .accounts import now_iso
-from .auth import current_session
-from .db import get_db, transaction
-from .limits import limiter
+from webapp import access, audit
+from webapp.db import get_db, transaction
+from webapp.evidence import proof
+from webapp.people import accounts
+from webapp.people.accounts import now_iso
+from webapp.people.auth import current_session
+from webapp.records import store
+from webapp.security import limits
+from webapp.security.limits import limiter
 
 bp = Blueprint("signing", __name__, url_prefix="/api")
 HASH = re.compile(r"^[0-9a-f]{64}$")
@@ -72,7 +75,7 @@ def confirm():
     db = get_db()
     body = _body()
     me = current_user._get_current_object()
-    row = records.get_row(db, body["record"])
+    row = store.get_row(db, body["record"])
     if row is not None:
         mine = row["supervisor_id"] == me.id and row["supervisee_id"] == body["supervisee"]
     else:  # signed before the record's first sync: as a push would be allowed
@@ -108,7 +111,7 @@ def confirm():
                                     or arrived["signer_id"] != user.id or arrived["role"] != "supervisee"):
             return _refused("That signature is not this supervisee's signature of this content.", 409)
         if arrived is not None and arrived["confirmation_id"] is None \
-                and evidence.get_seal(db, body["record"]) is not None:
+                and proof.get_seal(db, body["record"]) is not None:
             return _refused("The record is signed and sealed already: the supervisee can"
                             " acknowledge it from their own login instead.", 409)
         if existing is None:
@@ -124,5 +127,5 @@ def confirm():
             audit.record(db, me.id, "signature.confirmed", body["record"],
                          f"by {user.id} for signature {body['signature']}")
         if arrived is not None:
-            evidence.link_confirmation(db, body["record"], body["signature"], existing["id"])
+            proof.link_confirmation(db, body["record"], body["signature"], existing["id"])
     return {"confirmed": True, "name": user.name, "confirmed_at": existing["confirmed_at"]}

@@ -24,10 +24,10 @@ import json
 
 from sync import signatures
 from sync.canonical import canonical_json, content_hash
-
-from . import audit, records, session_form
-from .accounts import now_iso
-from .seal import SealKey, verify
+from webapp import audit
+from webapp.evidence.seal import SealKey, verify
+from webapp.people.accounts import now_iso
+from webapp.records import session_form, store
 
 ARRIVAL_KEYS = ("server_time", "ip", "user_agent", "pushed_by")
 # What a version 2 seal says, in clear, of how each signature was captured (capture()).
@@ -179,12 +179,12 @@ def seal(db, key: SealKey, doc: dict, rev: int, digest: str, user_id: str) -> di
 
 def seal_if_locked(db, vault, key: SealKey, record_id: str, user_id: str) -> dict | None:
     """Seal the record if it is locked and not sealed yet; returns its seal (None if not locked)."""
-    row = records.get_row(db, record_id)
+    row = store.get_row(db, record_id)
     if row is None or row["status"] != "signed":
         return None
     if existing := get_seal(db, record_id):
         return existing
-    return seal(db, key, records.head_doc(vault, row), row["rev"], row["content_hash"], user_id)
+    return seal(db, key, store.head_doc(vault, row), row["rev"], row["content_hash"], user_id)
 
 
 def get_seal(db, record_id: str) -> dict | None:
@@ -207,7 +207,7 @@ def seal_faults(db, vault, key: SealKey, seal: dict, *, row=_LOAD, doc=_LOAD) ->
     except json.JSONDecodeError:
         return [f"{where}: the seal's payload is not JSON"]
     if row is _LOAD:
-        row = records.get_row(db, seal["record_id"])
+        row = store.get_row(db, seal["record_id"])
     if row is None:
         return [f"{where}: sealed, but the record or its current revision is missing"]
     faults = []
@@ -215,7 +215,7 @@ def seal_faults(db, vault, key: SealKey, seal: dict, *, row=_LOAD, doc=_LOAD) ->
         faults.append(f"{where}: changed after it was sealed (revision {row['rev']}, sealed {seal['rev']})")
     if doc is _LOAD:
         try:
-            doc = records.head_doc(vault, row)
+            doc = store.head_doc(vault, row)
         except ValueError:
             doc = None
     if doc is None:

@@ -18,12 +18,14 @@ from flask import (
 from flask_login import current_user, login_required
 
 from sync import signatures
-
-from . import access, accounts, addenda, audit, evidence, pdf, records, session_form
-from .accounts import now_iso
-from .auth import vault
-from .db import get_db, transaction
-from .review import record_or_404
+from webapp import access, audit
+from webapp.db import get_db, transaction
+from webapp.evidence import addenda, pdf, proof
+from webapp.people import accounts
+from webapp.people.accounts import now_iso
+from webapp.people.auth import vault
+from webapp.records import session_form, store
+from webapp.records.review import record_or_404
 
 bp = Blueprint("signed", __name__)
 
@@ -34,15 +36,15 @@ def seal_key():
 
 def bundle(db, row: dict) -> dict:
     """Everything shown about a record as evidence (for the evidence page and the PDF)."""
-    doc = records.head_doc(vault(), row)
-    came = evidence.arrivals(db, row["id"])
-    seal = evidence.get_seal(db, row["id"])
+    doc = store.head_doc(vault(), row)
+    came = proof.arrivals(db, row["id"])
+    seal = proof.get_seal(db, row["id"])
     notes = addenda.list_for(db, vault(), row["id"], current_user)
     ack = addenda.acknowledgement(db, vault(), row["id"])
     people = accounts.names(db, [doc["supervisee"], doc["supervisor"]]
                             + [a["pushed_by"] for a in came.values()])
     return {
-        "capture": {s["id"]: evidence.capture_words(s, came.get(s["id"]), people, ack)
+        "capture": {s["id"]: proof.capture_words(s, came.get(s["id"]), people, ack)
                     for s in doc.get("signatures") or []},
         "confirmed": {sig_id for sig_id, a in came.items() if a.get("confirmation_id") is not None},
         "record": {k: row[k] for k in ("id", "rev", "status", "content_hash")},
@@ -52,7 +54,7 @@ def bundle(db, row: dict) -> dict:
         "arrivals": came, "addenda": notes, "acknowledgement": ack,
         "seal": ({"fingerprint": seal["key_fingerprint"], "sealed_at": seal["sealed_at"],
                   "signature": seal["signature"], "payload": seal["payload"]} if seal else None),
-        "seal_holds": (not evidence.seal_faults(db, vault(), seal_key(), seal, row=row, doc=doc)
+        "seal_holds": (not proof.seal_faults(db, vault(), seal_key(), seal, row=row, doc=doc)
                        if seal else None),
         "key_url": url_for("signed.public_key", _external=True),
         "confidentiality": access.CONFIDENTIALITY,

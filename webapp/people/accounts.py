@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 
 from flask_login import UserMixin
 
-from . import devices, passwords, sessions
-from .db import transaction
+from webapp.db import transaction
+from webapp.people import passwords, sessions
+from webapp.tablet import devices
 
 ROLES = ("staff", "supervisor", "dsl", "deputy_dsl", "leader", "inspector", "admin")
 MIN_PASSWORD = passwords.MIN_LENGTH

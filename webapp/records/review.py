@@ -16,11 +16,13 @@ from flask import (
 from flask_login import current_user, login_required
 
 from sync import signatures
-
-from . import access, accounts, addenda, audit, conflicts, evidence, records, resolve, session_form
-from .auth import vault
-from .db import get_db, transaction
-from .signature_svg import svg
+from webapp import access, audit
+from webapp.db import get_db, transaction
+from webapp.evidence import addenda, proof
+from webapp.evidence.signature_svg import svg
+from webapp.people import accounts
+from webapp.people.auth import vault
+from webapp.records import conflicts, resolve, session_form, store
 
 bp = Blueprint("review", __name__, url_prefix="/records")
 STATUSES = {"draft": "Draft", "signing": "Awaiting a signature", "signed": "Signed"}
@@ -70,7 +72,7 @@ def index():
 def record_or_404(db, record_id: str, allowed, refusal: str) -> dict:
     """The record row if `allowed(db, user, row)`; else audit the refusal and answer 404,
     exactly as for a record that does not exist."""
-    row = records.get_row(db, record_id)
+    row = store.get_row(db, record_id)
     if not allowed(db, current_user, row):
         with transaction(db):
             audit.record(db, current_user.id, refusal, record_id if row else None)
@@ -83,7 +85,7 @@ def record_or_404(db, record_id: str, allowed, refusal: str) -> dict:
 def show(record_id: str):
     db = get_db()
     row = record_or_404(db, record_id, access.can_view, "view.refused")
-    doc = records.head_doc(vault(), row)
+    doc = store.head_doc(vault(), row)
     with transaction(db):
         audit.record(db, current_user.id, "view", record_id)
     template = session_form.load(doc["template"], doc["template_version"])
@@ -99,7 +101,7 @@ def show(record_id: str):
         c["definition"] = resolve.definition_of(template, c["path"])
     return render_template("record.html", row=row, doc=doc, template=template, valid=valid,
                            people=people, kinds=kinds, statuses=STATUSES, svg=svg,
-                           conflicts=open_conflicts, seal=evidence.get_seal(db, record_id),
+                           conflicts=open_conflicts, seal=proof.get_seal(db, record_id),
                            notes=addenda.list_for(db, vault(), record_id, current_user),
                            may_annotate=access.can_annotate(db, current_user, row),
                            may_restrict=access.may_restrict(current_user),
@@ -121,7 +123,7 @@ def settle(record_id: str, conflict_id: int):
             rev = resolve.resolve(db, vault(), current_user, record_id, conflict_id, choice,
                                   request.form.get("combined"))
             # The settled record may bear out both signatures again: then it locks now.
-            evidence.seal_if_locked(db, vault(), current_app.extensions["seal_key"], record_id,
+            proof.seal_if_locked(db, vault(), current_app.extensions["seal_key"], record_id,
                                     current_user.id)
         flash(f"Conflict settled. The record is now at revision {rev}.", "info")
     except resolve.ResolveError as exc:

@@ -10,12 +10,12 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from sync import signatures
-
-from . import audit, evidence
-from .conflicts import value_key
-from .crypto import DecryptError
-from .db import DRIVER, get_db
-from .verify_hashes import RevisionPass
+from webapp import audit
+from webapp.crypto import DecryptError
+from webapp.db import DRIVER, get_db
+from webapp.evidence import proof
+from webapp.evidence.verify_hashes import RevisionPass
+from webapp.records.conflicts import value_key
 
 # (table, column, the AAD row name of a row): every encrypted column there is, but
 # `revisions.doc_enc` (a record's current document is its head revision's), which the
@@ -57,7 +57,7 @@ def seal_faults(db, vault, key, heads) -> tuple[list[str], int]:
     for row, doc, digest in heads:
         seen.add(row["id"])
         if row["id"] in seals:
-            faults += evidence.seal_faults(db, vault, key, seals[row["id"]], row=row, doc=doc)
+            faults += proof.seal_faults(db, vault, key, seals[row["id"]], row=row, doc=doc)
         if doc is None:
             continue  # named by the decryption check
         locked = signatures.is_locked(doc, digest)
@@ -67,7 +67,7 @@ def seal_faults(db, vault, key, heads) -> tuple[list[str], int]:
             faults.append(f"record {row['id']}: its status column says {row['status']!r},"
                           " which its signatures do not bear out")
     for record_id in sorted(set(seals) - seen):
-        faults += evidence.seal_faults(db, vault, key, seals[record_id], row=None)
+        faults += proof.seal_faults(db, vault, key, seals[record_id], row=None)
     return faults, len(seals)
 
 

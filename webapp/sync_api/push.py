@@ -16,11 +16,12 @@ from flask import g, has_request_context
 
 from sync import engine, schema, signatures
 from sync.canonical import CanonicalError, canonical_json, content_hash
-
-from . import access, addenda, audit, conflicts, evidence, records, session_form
-from .accounts import draft_key, now_iso
-from .crypto import DecryptError, open_envelope, seal_envelope
-from .db import sqlite3, transaction
+from webapp import access, audit
+from webapp.crypto import DecryptError, open_envelope, seal_envelope
+from webapp.db import sqlite3, transaction
+from webapp.evidence import addenda, proof
+from webapp.people.accounts import draft_key, now_iso
+from webapp.records import conflicts, session_form, store
 
 log = logging.getLogger(__name__)
 SERVER_FAULT = ("The server could not store this change (a fault on the server, logged for the"
@@ -203,7 +204,7 @@ def apply_op(db, vault, who: Pusher, op: dict) -> dict:
     except (ValueError, DecryptError) as exc:
         audit.record(db, user.id, "push.refused", op["record"], "unreadable")
         return _rejected(op, str(exc))
-    head_row = records.get_row(db, op["record"])
+    head_row = store.get_row(db, op["record"])
     if head_row is not None and not access.can_view(db, user, head_row):
         audit.record(db, user.id, "push.refused", op["record"], "out of scope")
         return _rejected(op, "this person is not one of your supervisees")
@@ -263,13 +264,13 @@ def _merge(db, vault, who: Pusher, op: dict, doc: dict, head_row, digest: str) -
     head_rev = head_row["rev"] if head_row else None
     if base_rev is not None and (head_rev is None or base_rev > head_rev):
         raise Refused(f"revision {base_rev} of this record does not exist", head_rev)
-    head = records.head_doc(vault, head_row) if head_row else None
+    head = store.head_doc(vault, head_row) if head_row else None
     known = {s.get("id") for s in (head or {}).get("signatures") or []}
-    if errors := evidence.new_signature_errors(doc, digest, known):
+    if errors := proof.new_signature_errors(doc, digest, known):
         raise Refused("; ".join(errors[:4]), head_rev)
     # The head's revision holds the head's document: a fast-forward reads it once.
     base = head if base_rev and base_rev == head_rev else \
-        records.revision_doc(db, vault, op["record"], base_rev) if base_rev else None
+        store.revision_doc(db, vault, op["record"], base_rev) if base_rev else None
     author = {"user": user.id, "device": device, "op": op["op"]}
     decision = engine.decide(base, head, doc, author)
     if decision.invalid:
@@ -283,13 +284,13 @@ def _merge(db, vault, who: Pusher, op: dict, doc: dict, head_row, digest: str) -
                           + "; ".join(errors[:3]), head_rev)
         # "applied": the merged content is the incoming content, whose hash is known.
         head_digest = digest if decision.status == "applied" else content_hash(decision.doc)
-        rev = records.save_head(db, vault, decision.doc, base_rev=base_rev, author=user.id,
+        rev = store.save_head(db, vault, decision.doc, base_rev=base_rev, author=user.id,
                                 device=device, op=op["op"], digest=head_digest)
-        evidence.record_arrivals(db, doc, known, pushed_by=user.id, ip=who.ip, user_agent=who.user_agent,
+        proof.record_arrivals(db, doc, known, pushed_by=user.id, ip=who.ip, user_agent=who.user_agent,
                                  pushed_by_name=user.name, session_id=who.session_id,
                                  push_device=device, via=who.via)
         if signatures.is_locked(decision.doc, head_digest):  # it has just locked: seal it
-            evidence.seal(db, who.seal_key, decision.doc, rev, head_digest, user.id)
+            proof.seal(db, who.seal_key, decision.doc, rev, head_digest, user.id)
     if decision.conflicts:
         conflicts.store(db, vault, op["record"], rev, decision.conflicts, device=device, op=op["op"])
     result = engine.result_of(op["op"], decision, rev)

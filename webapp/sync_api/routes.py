@@ -6,11 +6,13 @@ from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_login import current_user, login_required
 
 from sync import schema
-
-from . import accounts, csrf, devices, push
-from . import pull as pulling
-from .auth import vault
-from .db import get_db, sqlite3, transaction
+from webapp import csrf
+from webapp.db import get_db, sqlite3, transaction
+from webapp.people import accounts
+from webapp.people.auth import vault
+from webapp.sync_api import pull as pulling
+from webapp.sync_api import push
+from webapp.tablet import devices
 
 bp = Blueprint("sync", __name__, url_prefix="/sync")
 STORAGE_FULL = ("The server's storage is full, so nothing from this sync was stored. Your records are"

@@ -1,7 +1,7 @@
 """A session record as a PDF copy: every answer, the signatures drawn again from their
 strokes, addenda, the supervisee's acknowledgement, and the seal with how to verify it.
 
-`render(evidence)` is a pure function of the evidence bundle (see `signed.bundle`). Text is
+`render(evidence)` is a pure function of the evidence bundle (see `evidence.routes.bundle`). Text is
 set in DejaVu Sans (`make vendor` copies it into static/vendor/fonts), so any script it
 covers prints as written. A character the font has no glyph for (most emoji, CJK) is
 printed as its code point, e.g. [U+1F44D], rather than as an invisible blank.
@@ -14,9 +14,9 @@ from pathlib import Path
 import unicodedata2 as unicodedata
 from fpdf import FPDF
 
-from .access import CONFIDENTIALITY
+from webapp.access import CONFIDENTIALITY
 
-FONTS_DIR = Path(__file__).resolve().parent.parent / "static" / "vendor" / "fonts"
+FONTS_DIR = Path(__file__).resolve().parents[2] / "static" / "vendor" / "fonts"
 STATUSES = {"draft": "Draft", "signing": "Awaiting a signature", "signed": "Signed by both and locked"}
 INK, MUTED, RULE = (16, 42, 67), (98, 110, 124), (200, 206, 214)
 LINE = 5  # mm per line of body text

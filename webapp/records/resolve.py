@@ -10,9 +10,9 @@ import copy
 import uuid
 
 from sync import engine, signatures
-
-from . import audit, conflicts, records, session_form
-from .accounts import now_iso
+from webapp import audit
+from webapp.people.accounts import now_iso
+from webapp.records import conflicts, session_form, store
 
 SERVER_DEVICE = "server-review"
 
@@ -79,12 +79,12 @@ def _set(doc: dict, path: str, value) -> str:
 def resolve(db, vault, user, record_id: str, conflict_id: int, choice: str,
             combined: str | None = None) -> int:
     """Apply a reviewer's choice ("kept", "lost" or "combined"); returns the head revision."""
-    row = records.get_row(db, record_id)
+    row = store.get_row(db, record_id)
     conflict = next((c for c in conflicts.open_for(db, vault, record_id) if c["id"] == conflict_id),
                     None)
     if row is None or conflict is None:
         raise ResolveError("that conflict is not open any more")
-    head = records.head_doc(vault, row)
+    head = store.head_doc(vault, row)
     template = session_form.load(head["template"], head["template_version"])
     rev = row["rev"]
     if choice in ("lost", "combined"):
@@ -110,7 +110,7 @@ def resolve(db, vault, user, record_id: str, conflict_id: int, choice: str,
         if decision.invalid or decision.status == "rejected":
             raise ResolveError(decision.reason or "the record could not be changed")
         if decision.changed:
-            rev = records.save_head(db, vault, decision.doc, base_rev=row["rev"], author=user.id,
+            rev = store.save_head(db, vault, decision.doc, base_rev=row["rev"], author=user.id,
                                     device=SERVER_DEVICE, op=op)
     db.execute("UPDATE conflicts SET status = 'resolved', resolved_by = ?, resolved_at = ?"
                " WHERE id = ?", [user.id, now_iso(), conflict_id])

@@ -1,0 +1,1 @@
+"""Signed records as evidence: signature arrivals, the seal, PDF copies, addenda and verify."""

@@ -1,0 +1,1 @@
+"""People: accounts, roles and pairings, logging in, passwords and login sessions."""

@@ -1,0 +1,1 @@
+"""What the browser is told to enforce, and rate limits on guessing."""

@@ -1,0 +1,1 @@
+"""The sync endpoints: push (merge every op) and pull (what a tablet holds)."""
