@@ -60,8 +60,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     verify.init_app(app)
     for module in (auth, api, confirm, sync_routes, shell, review, evidence_routes, home):
         app.register_blueprint(module.bp)
-    from webapp import safeguarding
+    from webapp import oversight, safeguarding
     safeguarding.init_app(app)
+    oversight.init_app(app)
     app.after_request(no_store_for_people)
     if not app.config.get("SKIP_MIGRATIONS"):
         db.init_db(app.config["DATABASE"])
