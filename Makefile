@@ -8,7 +8,7 @@ VENDOR := static/vendor/htmx.min.js static/vendor/idb.js static/vendor/signature
 	static/vendor/fonts/DejaVuSans.ttf static/vendor/fonts/DejaVuSans-Bold.ttf \
 	static/vendor/json-schema/index.js
 
-.PHONY: run test setup vendor browser lint bench clean
+.PHONY: run test setup vendor browser lint bench icons clean
 
 run: setup
 	$(VENV)/bin/flask --app app init-db
@@ -64,6 +64,10 @@ browser:
 	  SUDO=$$(test "$$(id -u)" = 0 || echo sudo); \
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+# The PNG icons (committed) drawn again from static/icons/icon.svg in Chromium.
+icons: setup browser
+	$(PY) tools/icons.py
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -27,7 +27,9 @@ def _assets(static_folder: str) -> tuple[tuple[str, ...], str]:
     digest = hashlib.sha256()
     files = []
     for path in sorted(static.rglob("*")):
-        if path.is_file() and path.suffix in {".js", ".css", ".svg", ".png", ".webmanifest", ".json"}:
+        # The PNG icons are for installing (fetched by the browser once), not for offline use.
+        if path.is_file() and path.suffix in {".js", ".css", ".svg", ".png", ".webmanifest", ".json"} \
+                and not (path.suffix == ".png" and path.parent.name == "icons"):
             files.append("/static/" + path.relative_to(static).as_posix())
             digest.update(path.read_bytes())
     templates = Path(current_app.template_folder)
@@ -92,7 +94,13 @@ def manifest():
         "name": "Supervise", "short_name": "Supervise",
         "start_url": url_for("tablet.page"), "scope": "/", "display": "standalone",
         "background_color": "#f7f5f0", "theme_color": "#1f4e5f",
-        "icons": [{"src": ICON, "sizes": "any", "type": "image/svg+xml"}],
+        "id": url_for("tablet.page"),
+        "description": "Record staff supervision sessions, signed by both, offline.",
+        "icons": [{"src": ICON, "sizes": "any", "type": "image/svg+xml"},
+                  *({"src": f"/static/icons/{kind}-{size}.png", "sizes": f"{size}x{size}",
+                     "type": "image/png", "purpose": purpose}
+                    for kind, purpose in (("icon", "any"), ("maskable", "maskable"))
+                    for size in (192, 512))],
     }))
     response.headers["Content-Type"] = "application/manifest+json"
     return response
