@@ -11,6 +11,11 @@ Figures (each the median of several runs):
 - open: from clicking a record's Open link to its capture form shown (no target: reported);
 - autosave: one keystroke's save (read the form, encrypt, write to IndexedDB): from the key
   to "Saved on device", less the autosave's quiet delay; target <= 10 ms.
+- weight: the bytes the server sent, compressed as served in production (brotli), for a
+  first visit: the login page, logging in, /tablet and everything its service worker caches,
+  until "Ready to work offline"; target <= 64 KB of answers' bodies. Also printed with each
+  answer's HTTP/1.1 headers counted in full (HTTP/2, behind the deployment's proxy, sends
+  repeated headers once, compressed).
 
 Times are taken inside the page (performance.now(), marks set by an init script watching the
 views' `hidden` attribute), so Playwright's round trips are not in them.
@@ -42,7 +47,7 @@ from webapp import create_app  # noqa: E402
 from webapp.cli import DEMO_PASSWORD, seed_demo  # noqa: E402
 from webapp.db import connect  # noqa: E402
 
-RELOAD_RATIO, UNLOCK_MS, AUTOSAVE_MS = 2.0, 300.0, 10.0
+RELOAD_RATIO, UNLOCK_MS, AUTOSAVE_MS, WEIGHT_KB = 2.0, 300.0, 10.0, 64.0
 JS = ROOT / "static" / "js"
 SAVE_DELAY = int(re.search(r"const SAVE_DELAY = (\d+);", (JS / "capture.js").read_text())[1])
 ITERATIONS = int(re.search(r"export const ITERATIONS = (\d+);", (JS / "crypto.js").read_text())[1])
@@ -103,6 +108,26 @@ def floor_app(environ, start_response):
     return [body]
 
 
+class Meter:
+    """WSGI middleware: what every answer sent while `on` weighed (headers, body)."""
+
+    def __init__(self, app):
+        self.app, self.on, self.sent = app, False, []
+
+    def __call__(self, environ, start_response):
+        if not self.on:
+            return self.app(environ, start_response)
+        seen = {}
+
+        def counting_start(status, headers, exc_info=None):
+            seen["head"] = len(status) + 11 + sum(len(k) + len(v) + 4 for k, v in headers)
+            return start_response(status, headers, exc_info)
+
+        body = list(self.app(environ, counting_start))
+        self.sent.append((environ["PATH_INFO"], seen["head"], sum(map(len, body))))
+        return body
+
+
 def serve(app):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -134,7 +159,7 @@ def controlled(page):
     assert page.evaluate("!!navigator.serviceWorker.controller")
 
 
-def measure(browser, site, floor, runs):
+def measure(browser, site, floor, runs, meter):
     figures = {}
     # -- the floor ---------------------------------------------------------------------------
     ctx = browser.new_context(base_url=floor)
@@ -152,6 +177,7 @@ def measure(browser, site, floor, runs):
     ctx.set_default_timeout(20000)
     ctx.add_init_script(MARKS)
     page = ctx.new_page()
+    meter.on = True
     page.goto("/login?next=/tablet")
     page.get_by_label("Email").fill("sam.supervisor@demo.test")
     page.get_by_label("Password").fill(DEMO_PASSWORD)
@@ -162,6 +188,7 @@ def measure(browser, site, floor, runs):
     page.get_by_label("Type it again").fill(PASSPHRASE)
     page.get_by_role("button", name="Set passphrase").click()
     expect(page.get_by_text("Ready to work offline.")).to_be_visible()
+    meter.on = False
     select = page.get_by_label("New session record for")
     select.select_option(select.locator("option", has_text="Alex").first.get_attribute("value"))
     page.get_by_role("button", name="Start session record").click()
@@ -208,16 +235,21 @@ def main() -> int:
         db = connect(app.config["DATABASE"])
         seed_demo(db, app.extensions["vault"])
         db.close()
+        meter = Meter(app.wsgi_app)
+        app.wsgi_app = meter
         site_server, site = serve(app)
         floor_server, floor = serve(floor_app)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=QUIET_CHROMIUM)
             try:
-                figures = measure(browser, site, floor, args.runs)
+                figures = measure(browser, site, floor, args.runs, meter)
             finally:
                 browser.close()
         site_server.shutdown()
         floor_server.shutdown()
+        app.wsgi_app = meter.app
+        bodies = sum(body for *_, body in meter.sent) / 1024
+        with_heads = bodies + sum(head for _, head, _ in meter.sent) / 1024
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -233,13 +265,21 @@ def main() -> int:
         ("autosave of one keystroke", med["autosave"], f"target <= {AUTOSAVE_MS:.0f} ms",
          med["autosave"] <= AUTOSAVE_MS),
     ]
+    weights = [
+        (f"first visit: {len(meter.sent)} answers' bodies", bodies,
+         f"target <= {WEIGHT_KB:.0f} KB", bodies <= WEIGHT_KB),
+        ("  the same with HTTP/1.1 headers", with_heads, "(HTTP/2 sends them once)", None),
+    ]
     print(f"Tablet load (median of {args.runs} reloads; {len(figures['unlock'])} unlocks and opens,"
           f" {len(figures['autosave'])} keystrokes)")
     for name, ms, target, ok in rows:
         verdict = "" if ok is None else ("PASS" if ok else "FAIL")
         print(f"  {name:<46} {ms:8.1f} ms  {target:<32} {verdict}")
+    for name, kb, target, ok in weights:
+        verdict = "" if ok is None else ("PASS" if ok else "FAIL")
+        print(f"  {name:<46} {kb:8.1f} KB  {target:<32} {verdict}")
     print("  spread (min-max ms): " + ", ".join(f"{k} {min(v):.0f}-{max(v):.0f}" for k, v in figures.items()))
-    return 0 if all(ok is not False for *_, ok in rows) else 1
+    return 0 if all(ok is not False for *_, ok in rows + weights) else 1
 
 
 if __name__ == "__main__":

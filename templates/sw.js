@@ -23,7 +23,8 @@ self.addEventListener("install", (event) => {
     const cache = await caches.open(CACHE);
     // Without cookies: the shell and its files hold no one's data, and a response that set a
     // cookie here could land after a login in the page and overwrite it (logging them out).
-    await cache.addAll(PRECACHE.map((url) => new Request(url, { cache: "reload", credentials: "omit" })));
+    // "no-cache": what the page has just fetched is revalidated (304), not sent twice.
+    await cache.addAll(PRECACHE.map((url) => new Request(url, { cache: "no-cache", credentials: "omit" })));
   })());
 });
 

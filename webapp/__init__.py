@@ -9,6 +9,7 @@ from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from webapp import compression
 from webapp import config as settings
 from webapp.crypto import Vault, parse_master_key
 from webapp.evidence.seal import SealKey
@@ -38,6 +39,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     if proxies := app.config.get("PROXIES"):
         # Behind a reverse proxy: take the client's address (signature evidence) and scheme.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+    # First, so it runs last of the after-request steps: it compresses the finished answer.
+    compression.init_app(app)
     # Before CSRF: a cross-site unsafe request is refused as such, before any token check.
     browser_policy.init_app(app)
     csrf.init_app(app)

@@ -28,8 +28,10 @@ def _assets(static_folder: str) -> tuple[tuple[str, ...], str]:
     files = []
     for path in sorted(static.rglob("*")):
         # The PNG icons are for installing (fetched by the browser once), not for offline use.
+        # htmx is for the online pages only: the shell pages do not load it.
         if path.is_file() and path.suffix in {".js", ".css", ".svg", ".png", ".webmanifest", ".json"} \
-                and not (path.suffix == ".png" and path.parent.name == "icons"):
+                and not (path.suffix == ".png" and path.parent.name == "icons") \
+                and path.name != "htmx.min.js":
             files.append("/static/" + path.relative_to(static).as_posix())
             digest.update(path.read_bytes())
     templates = Path(current_app.template_folder)
@@ -44,7 +46,7 @@ def assets() -> tuple[tuple[str, ...], str]:
 
 
 VERSION_HEADER = "X-Supervise-Version"
-NOT_MODULES = ("/static/js/sw-register.js", "/static/vendor/htmx.min.js")
+NOT_MODULES = ("/static/js/sw-register.js",)
 LATER = "/static/vendor/json-schema/"  # imported when a record is first signed (shape.js)
 
 
