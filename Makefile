@@ -6,7 +6,8 @@ PORT ?= 5000
 CHROMIUM := /usr/lib/chromium/chromium
 VENDOR := static/vendor/htmx.min.js static/vendor/idb.js static/vendor/signature_pad.js \
 	static/vendor/fonts/DejaVuSans.ttf static/vendor/fonts/DejaVuSans-Bold.ttf \
-	static/vendor/json-schema/index.js
+	static/vendor/json-schema/index.js \
+	$(patsubst %,static/vendor/fonts/Noto%_400Regular.ttf,SansSC SansKR SansArabic Emoji)
 
 .PHONY: run test setup vendor browser lint bench icons clean
 
@@ -57,6 +58,12 @@ static/vendor/fonts/DejaVuSans.ttf: node_modules/.package-lock.json
 static/vendor/fonts/DejaVuSans-Bold.ttf: node_modules/.package-lock.json
 	mkdir -p static/vendor/fonts
 	cp node_modules/dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf $@
+
+# Noto for what DejaVu lacks in a PDF (Chinese, Japanese, Korean, Arabic, emoji): embedded
+# as subsets, only when a record needs them (webapp/evidence/pdf.py).
+static/vendor/fonts/Noto%_400Regular.ttf: node_modules/.package-lock.json
+	mkdir -p static/vendor/fonts
+	cp node_modules/@expo-google-fonts/*/400Regular/Noto$*_400Regular.ttf $@
 
 # Debian's Chromium for the browser tests (Playwright cannot download its own here).
 browser:

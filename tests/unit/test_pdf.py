@@ -150,9 +150,31 @@ def test_unicode_names_and_text_render(template):
     text = text_of(r)
     for words in ("Zoë Ångström", "Łukasz Łódź", "Ελληνικά κείμενο", "Café étude", "acknowledged the record"):
         assert words in text, words
-    # A glyph DejaVu lacks is written out, and nothing around it is lost.
-    assert "thumbs [U+1F44D] at the end." in text
+    # Emoji come from Noto Emoji; a character no font has is written out, nothing around it lost.
+    assert "thumbs 👍 at the end." in text and "[U+" not in text
     assert "Zoë Ångström" in r.metadata.title
+
+
+def test_every_script_prints_from_the_fallback_fonts_as_small_subsets(template):
+    people = {"u-see": "王小明", "u-sor": "김민수"}
+    doc = signed(new_doc("u-see", "u-sor"))
+    doc["fields"]["summary"] = ("Chinese 支持工作人员, Japanese ひらがな カタカナ 漢字, Korean 한국어 감독,"
+                                " Arabic مرحبا بكم, emoji 🙂 and a hieroglyph \U00013000 no font has.")
+    pdf_bytes = pdf.render(evidence(template, doc, people=people))
+    text = text_of(PdfReader(io.BytesIO(pdf_bytes)))
+    for words in ("王小明", "김민수", "支持工作人员", "ひらがな カタカナ 漢字", "한국어 감독", "🙂"):
+        assert words in text, words
+    assert all(ch in text for ch in "مرحبا"), "Arabic letters"
+    assert "a hieroglyph [U+13000] no font has." in text
+    assert text.count("[U+") == 1
+    # Subsets of the glyphs used, not the 6-10 MB fonts.
+    assert len(pdf_bytes) < 250_000, len(pdf_bytes)
+
+
+def test_a_record_in_latin_script_loads_no_fallback_font(template):
+    doc = signed(new_doc("u-see", "u-sor"))
+    body = pdf.render(evidence(template, doc, people={"u-see": "Zoë", "u-sor": "Łukasz"}))
+    assert b"Noto" not in body
 
 
 def test_long_text_wraps_onto_more_pages_with_numbered_footers(template):

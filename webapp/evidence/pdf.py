@@ -3,8 +3,10 @@ strokes, addenda, the supervisee's acknowledgement, and the seal with how to ver
 
 `render(evidence)` is a pure function of the evidence bundle (see `evidence.routes.bundle`). Text is
 set in DejaVu Sans (`make vendor` copies it into static/vendor/fonts), so any script it
-covers prints as written. A character the font has no glyph for (most emoji, CJK) is
-printed as its code point, e.g. [U+1F44D], rather than as an invisible blank.
+covers prints as written. Chinese, Japanese, Korean, Arabic and emoji, which DejaVu lacks,
+come from Noto fonts (also copied by `make vendor`), loaded only for a record that has such
+text and embedded as subsets of the glyphs used. A character no font has is printed as its
+code point, e.g. [U+13000], rather than as an invisible blank.
 """
 
 from __future__ import annotations
@@ -19,6 +21,15 @@ from webapp.access import CONFIDENTIALITY
 FONTS_DIR = Path(__file__).resolve().parents[2] / "static" / "vendor" / "fonts"
 STATUSES = {"draft": "Draft", "signing": "Awaiting a signature", "signed": "Signed by both and locked"}
 INK, MUTED, RULE = (16, 42, 67), (98, 110, 124), (200, 206, 214)
+# What DejaVu lacks, by Unicode block: the Noto font that has it (ranges inclusive).
+FALLBACKS = (
+    ("NotoSansKR", ((0x1100, 0x11FF), (0x3130, 0x318F), (0xA960, 0xA97F), (0xAC00, 0xD7FF))),
+    ("NotoSansSC", ((0x2E80, 0x2FDF), (0x3000, 0x312F), (0x31A0, 0x31FF), (0x3400, 0x4DBF),
+                    (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0xFF00, 0xFFEF), (0x20000, 0x3FFFF))),
+    ("NotoSansArabic", ((0x0600, 0x06FF), (0x0750, 0x077F), (0x08A0, 0x08FF), (0xFB50, 0xFDFF),
+                        (0xFE70, 0xFEFF))),
+    ("NotoEmoji", ((0x2000, 0x2BFF), (0x1F000, 0x1FAFF))),
+)
 LINE = 5  # mm per line of body text
 BOX_W, BOX_H = 66, 22  # mm, the frame a signature is drawn into
 
@@ -33,6 +44,7 @@ class _Pdf(FPDF):
         self.add_font("dejavu-regular", "", str(fonts_dir / "DejaVuSans.ttf"))
         self.set_fallback_fonts(["dejavu-regular"], exact_match=False)
         self.glyphs = set(self.fonts["dejavu"].cmap)
+        self.fonts_dir, self.extra = fonts_dir, []  # Noto faces loaded for this document
         self.set_margins(18, 16, 18)
         self.set_auto_page_break(True, margin=18)
 
@@ -50,13 +62,27 @@ class _Pdf(FPDF):
         """NFC text (as the content hash has it) with each glyph the font lacks written out."""
         out = []
         for ch in unicodedata.normalize("NFC", str(text)).replace("\r\n", "\n"):
-            if ch == "\n" or ord(ch) in self.glyphs:
+            if ch == "\n" or ord(ch) in self.glyphs or self.fallback_has(ord(ch)):
                 out.append(ch)
             elif unicodedata.category(ch) == "Cc":
                 out.append(" ")
             else:
                 out.append(f"[U+{ord(ch):04X}]")
         return "".join(out)
+
+    def fallback_has(self, point: int) -> bool:
+        """Whether a Noto font has this character, loading the font the first time one of its
+        characters is met (a large font is parsed only for a record that needs it)."""
+        name = next((font for font, ranges in FALLBACKS
+                     if any(low <= point <= high for low, high in ranges)), None)
+        if name is None:
+            return False
+        key = name.lower()
+        if key not in self.fonts:
+            self.add_font(key, "", str(self.fonts_dir / f"{name}_400Regular.ttf"))
+            self.extra.append(key)
+            self.set_fallback_fonts(["dejavu-regular", *self.extra], exact_match=False)
+        return point in self.fonts[key].cmap
 
     def para(self, text, size: float = 10, color=(0, 0, 0), bold: bool = False, indent: float = 0):
         self.style(size, color, bold)
