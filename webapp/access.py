@@ -10,6 +10,8 @@ EVERYTHING = ("dsl", "deputy_dsl", "leader")
 # reads restricted safeguarding notes (EVERYTHING: the DSL, deputies and leaders).
 SAFEGUARDING_LEADS = ("dsl", "deputy_dsl")
 SAFEGUARDING_KIND = "dsl_safeguarding"
+# Who records sessions on a tablet (and so is shown the way to it).
+TABLET_ROLES = ("supervisor", "dsl", "deputy_dsl")
 # Whose entries the evidence page's audit trail leaves out for everyone else (docs/access.md).
 HIDDEN_IN_TRAIL = ("dsl", "deputy_dsl", "leader", "inspector")
 # Stated on the form's safeguarding section, the record page and the PDF (both policies).

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import current_app, render_template, request, url_for
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -16,6 +17,31 @@ MESSAGES = {
     415: "That kind of content is not accepted here.",
     429: "Too many attempts. Wait a minute and try again.",
 }
+
+
+# Where a person who reached a missing page may go: the main pages, in this order, each shown
+# only to those its access rule (webapp.access.ROUTE_RULES) lets in.
+PLACES = (("home.index", "Start page"), ("dashboard.index", "Dashboard"),
+          ("review.index", "Records"), ("actions.index", "Actions"), ("tablet.page", "Tablet"),
+          ("safeguarding.index", "Safeguarding"), ("admin.index", "Admin"),
+          ("auth.account", "Your account"))
+
+
+def places() -> list[tuple[str, str]]:
+    from webapp.access import ROUTE_RULES, TABLET_ROLES
+    if not current_user.is_authenticated:
+        return [("Log in", url_for("auth.login"))]
+    out = []
+    for endpoint, label in PLACES:
+        rule = ROUTE_RULES.get(endpoint, "")
+        if endpoint not in current_app.view_functions:
+            continue
+        if endpoint == "tablet.page":  # public (it works offline), but only for those who use it
+            rule = "role:" + ",".join(TABLET_ROLES)
+        if rule in ("public", "login") or (
+                rule.startswith("role:") and current_user.has(*rule[5:].split(","))):
+            out.append((label, url_for(endpoint)))
+    return out
 
 
 def _wants_json() -> bool:
@@ -38,7 +64,8 @@ def handle_http(exc: HTTPException):
             body["retry"] = True
         return body, code
     template = "_error.html" if request.htmx else "error.html"
-    return render_template(template, code=code, message=message), code
+    return render_template(template, code=code, message=message,
+                           places=places() if code in (403, 404) else []), code
 
 
 def init_app(app) -> None:
