@@ -156,6 +156,7 @@ ROUTE_RULES: dict[str, str] = {
     "tablet.service_worker": "public",
     "tablet.manifest": "public",
     "home.index": "login",
+    "organisation.edit": "role:leader",
     "review.index": "login",
     "review.show": "record:view",
     "review.settle": "record:resolve",

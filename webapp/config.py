@@ -28,7 +28,8 @@ DEFAULTS = {
     "SUPERVISE_KEY_LOGIN_MINUTES": 5,
     "SUPERVISE_MAX_OPS": 100,  # ops in one push
     "SUPERVISE_MAX_RECORD_BYTES": 512 * 1024,  # one decrypted record document
-    "SUPERVISE_IDLE_LOCK_SECONDS": 600,
+    # Set only to override the organisation's tablet lock (webapp/organisation.py) in tests.
+    "SUPERVISE_IDLE_LOCK_SECONDS": None,
     "SUPERVISE_PULL_PAGE_BYTES": 1024 * 1024,  # one pull page, at most (and at most `limit` records)
     # A tablet's push-only credential (webapp/devices.py) lives this many days at most; the
     # tablet gets a new one at each unlock with the password.

@@ -387,3 +387,19 @@ def m0012_restricted_notes(db):
     ALTER TABLE addenda ADD COLUMN restricted INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE addenda ADD COLUMN restricted_notice INTEGER NOT NULL DEFAULT 0
     """)
+
+
+@migrations(name="0018_organisation")
+def m0018_organisation(db):
+    # The organisation's own settings (webapp/organisation.py): one row, defaults in code.
+    run(db, """
+    CREATE TABLE organisation (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        timezone TEXT NOT NULL,
+        contact TEXT NOT NULL DEFAULT '',
+        idle_minutes INTEGER NOT NULL,
+        open_idle_minutes INTEGER NOT NULL,
+        updated_by TEXT REFERENCES users(id),
+        updated_at TEXT NOT NULL
+    )
+    """)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from flask import Blueprint, current_app, make_response, render_template, url_for
 
+from webapp import organisation
 from webapp.records import session_form
 
 bp = Blueprint("tablet", __name__)
@@ -69,8 +70,11 @@ def _shell(body: str):
 def page():
     """Unlock, the drafts list and the capture form, in one page (see docs/decisions.md)."""
     template = session_form.current()
+    settings = organisation.current()
+    fixed = current_app.config.get("SUPERVISE_IDLE_LOCK_SECONDS")
     return _shell(render_template("tablet.html", template=template, modules=modules(),
-                                  idle_seconds=current_app.config["SUPERVISE_IDLE_LOCK_SECONDS"]))
+                                  idle_seconds=fixed or settings.idle_minutes * 60,
+                                  open_idle_seconds=fixed or settings.open_idle_minutes * 60))
 
 
 @bp.get("/offline")
