@@ -6,7 +6,8 @@ from __future__ import annotations
 from importlib import import_module
 
 # Each module here with a blueprint `bp` (registered in this order).
-PAGES: tuple[str, ...] = ()
+PAGES: tuple[str, ...] = ("settings", "actions", "dashboard", "training", "missed", "requests",
+                         "reminders")
 
 
 def init_app(app) -> None:

@@ -165,6 +165,7 @@ def validate(doc, template: dict, *, complete: bool) -> list[str]:
             errors.append(f"the {key} is missing")
     errors += _validate_fields(doc.get("fields"), rules, complete)
     errors += _validate_lists(doc.get("lists"), rules, complete)
+    errors += _validate_review(doc.get("lists"))
     errors += validate_signatures(doc.get("signatures"))
     meta = doc.get("meta", {})
     if not isinstance(meta, dict) or not isinstance(meta.get("edited", {}), dict):
@@ -216,6 +217,34 @@ def _validate_lists(values, rules: _Rules, complete: bool) -> list[str]:
                     errors.append(problem)
                 elif complete and rule.missing(item):
                     errors.append(f"{where}: “{rule.label}” is required")
+    return errors
+
+
+REVIEW_LIST = "action_review"
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def _validate_review(values) -> list[str]:
+    """The review of earlier actions: each item names one action (its record and item id),
+    once, with a decision. Whether that action exists and is this supervisee's is decided when
+    the record is signed (webapp/records/actions.py)."""
+    items = values.get(REVIEW_LIST) if isinstance(values, dict) else None
+    if not isinstance(items, list):
+        return []
+    errors, seen = [], set()
+    for n, item in enumerate(items, 1):
+        if not isinstance(item, dict):
+            continue
+        where = f"Earlier action {n}"
+        ref = (item.get("action_record"), item.get("action_item"))
+        if not isinstance(ref[0], str) or not _UUID.match(ref[0]) \
+                or not isinstance(ref[1], str) or not _ID.match(ref[1]):
+            errors.append(f"{where}: it must name the action it reviews")
+        elif ref in seen:
+            errors.append(f"{where}: the same action is reviewed twice")
+        seen.add(ref)
+        if item.get("decision") in (None, ""):
+            errors.append(f"{where}: choose done or carried forward")
     return errors
 
 

@@ -1,6 +1,7 @@
 """Session records on the server: the head of each record, every revision, projections.
 
-Owns the tables `records`, `revisions`, `actions` and the `record_seq` counter. Record
+Owns the tables `records`, `revisions`, `actions` (through webapp/records/actions.py) and
+the `record_seq` counter. Record
 documents are stored encrypted under the master key; only what must be queried is clear.
 Each revision's document is stored once, in `revisions`; a record's head is the revision
 named by `records.rev` (read rows with `HEAD_SELECT`).
@@ -13,6 +14,7 @@ import json
 from sync import signatures
 from sync.canonical import content_hash
 from webapp.people.accounts import now_iso
+from webapp.records import actions
 from webapp.safeguarding import concerns
 
 # A record row with its head revision's stored document (the head is kept once, there).
@@ -85,7 +87,7 @@ def save_head(db, vault, doc: dict, *, base_rev, author: str, device: str, op: s
     """Store `doc` as the new head of its record (creating the record); returns its rev.
 
     `digest` is the content hash of `doc`, when the caller has it already."""
-    row = db.execute("SELECT rev FROM records WHERE id = ?", [doc["id"]]).fetchone()
+    row = db.execute("SELECT rev, status FROM records WHERE id = ?", [doc["id"]]).fetchone()
     rev = 1 if row is None else row[0] + 1
     now = now_iso()
     digest = digest or content_hash(doc)
@@ -114,37 +116,40 @@ def save_head(db, vault, doc: dict, *, base_rev, author: str, device: str, op: s
                    " WHERE id = :id", {**values, "id": doc["id"], "signed_at": signed_at})
     _store_revision(db, vault, doc, digest, plaintext, rev=rev, base_rev=base_rev, author=author,
                     device=device, op=op)
-    _project_actions(db, vault, doc)
+    if values["status"] == "signed" and (row is None or row[1] != "signed"):
+        # Just signed by both (locked): its agreed actions and review decisions count now.
+        _project_actions(db, vault, doc, author)
     # The safeguarding answer becomes (or updates, or withdraws) the record's one concern.
     concerns.project(db, vault, doc, author)
     return rev
 
 
-def _project_actions(db, vault, doc: dict) -> None:
-    """Mirror the record's agreed actions into `actions` for due and overdue tracking."""
-    db.execute("DELETE FROM actions WHERE record_id = ?", [doc["id"]])
-    for item in doc.get("lists", {}).get("actions", []):
-        key = f"{doc['id']}/{item['id']}"
-        db.execute(
-            "INSERT INTO actions (record_id, item_id, supervisee_id, owner, deadline, status,"
-            " text_enc) VALUES (?, ?, ?, ?, ?, 'open', ?)",
-            [doc["id"], item["id"], doc["supervisee"], item.get("owner"), item.get("deadline"),
-             vault.seal_text("actions", key, "text_enc", item.get("text") or "")])
+def _project_actions(db, vault, doc: dict, author: str) -> None:
+    """The signed record's agreed actions enter `actions`, and its review of earlier actions
+    takes effect (webapp/records/actions.py; drafts project nothing)."""
+    actions.project_signed(db, vault, doc, author)
 
 
 def open_actions(db, vault, supervisee_ids) -> list[dict]:
-    """Open actions of these supervisees, soonest deadline first, with their text."""
+    """Actions still to be done (open or carried forward) of these supervisees, soonest
+    deadline first, with their text: what the next session reviews (the tablet's pack).
+    Not those agreed in a separate safeguarding supervision (the line supervisor's pack)."""
     ids = list(supervisee_ids)
     if not ids:
         return []
     marks = ",".join("?" * len(ids))
     out = []
     for row in db.query(
-            f"SELECT * FROM actions WHERE status = 'open' AND supervisee_id IN ({marks})"
-            " ORDER BY deadline IS NULL, deadline", ids):
+            f"SELECT * FROM actions WHERE status IN ('open', 'carried_forward')"
+            f" AND supervisee_id IN ({marks}) AND coalesce(kind, '') != 'dsl_safeguarding'"
+            " ORDER BY deadline IS NULL, deadline, agreed_on, record_id, item_id", ids):
+        key = actions.text_key(row["record_id"], row["item_id"])
         out.append({"record": row["record_id"], "id": row["item_id"],
                     "supervisee": row["supervisee_id"], "owner": row["owner"],
-                    "deadline": row["deadline"],
-                    "text": vault.open_text("actions", f"{row['record_id']}/{row['item_id']}",
-                                            "text_enc", row["text_enc"])})
+                    "owner_name": vault.open_text("actions", key, "owner_name_enc",
+                                                  row["owner_name_enc"])
+                    if row["owner_name_enc"] is not None else None,
+                    "deadline": row["deadline"], "status": row["status"],
+                    "agreed_on": row["agreed_on"],
+                    "text": vault.open_text("actions", key, "text_enc", row["text_enc"])})
     return out
