@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
+import secrets
 import uuid
 from dataclasses import dataclass, field
 
@@ -15,6 +17,11 @@ from webapp.tablet import devices
 
 ROLES = ("staff", "supervisor", "dsl", "deputy_dsl", "leader", "inspector", "admin")
 MIN_PASSWORD = passwords.MIN_LENGTH
+EMPLOYMENT_TYPES = ("permanent", "temporary", "sessional", "volunteer")
+# Who may be someone's supervisor: a person holding one of these roles.
+SUPERVISING_ROLES = ("supervisor", "dsl", "deputy_dsl", "leader")
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_unusable: list[str] = []
 
 
 def generate_password_hash(password: str) -> str:
@@ -102,7 +109,7 @@ def change_password(db, user_id: str, new_password: str, *, keep_session: str | 
     row = next(db.query("SELECT email, name FROM users WHERE id = ?", [user_id]))
     if found := passwords.problems(new_password, email=row["email"], name=row["name"]):
         raise ValueError(found[0])
-    db.execute("UPDATE users SET password_hash = ? WHERE id = ?",
+    db.execute("UPDATE users SET password_hash = ?, awaiting_password = 0 WHERE id = ?",
                [generate_password_hash(new_password), user_id])
     sessions.end_all(db, user_id, "password changed", keep=keep_session)
     devices.revoke(db, user_id=user_id, why="password changed")
@@ -130,9 +137,7 @@ def set_active(db, user_id: str, active: bool, vault=None) -> str | None:
     return add_draft_key(db, vault, user_id) if vault is not None else None
 
 
-def create_user(db, vault, *, email: str, name: str, roles, password: str,
-                start_date: str | None = None, probation_end: str | None = None) -> User:
-    """Create an account with its first draft key. Raises ValueError on bad input."""
+def _check_new(db, email: str, name: str, roles) -> tuple[str, str, list[str]]:
     email = (email or "").strip().lower()
     if "@" not in email or len(email) > 254:
         raise ValueError("an email address is required")
@@ -141,18 +146,82 @@ def create_user(db, vault, *, email: str, name: str, roles, password: str,
     roles = sorted(set(roles))
     if not roles or any(r not in ROLES for r in roles):
         raise ValueError(f"roles must be chosen from {', '.join(ROLES)}")
-    if found := passwords.problems(password, email=email, name=name):
-        raise ValueError(found[0])
     if find_by_email(db, email):
         raise ValueError(f"{email} already has an account")
+    return email, name.strip(), roles
+
+
+def _insert(db, vault, *, email: str, name: str, roles, password_hash: str, start_date,
+            probation_end, employment_type, leaving_date, awaiting: bool) -> User:
+    if employment_type is not None and employment_type not in EMPLOYMENT_TYPES:
+        raise ValueError(f"the employment type must be one of {', '.join(EMPLOYMENT_TYPES)}")
     user_id = str(uuid.uuid4())
     db.execute(
         "INSERT INTO users (id, email, name, password_hash, roles, start_date, probation_end,"
-        " active, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)",
-        [user_id, email, name.strip(), generate_password_hash(password), " ".join(roles),
-         start_date, probation_end, now_iso()])
+        " active, created_at, employment_type, leaving_date, awaiting_password)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)",
+        [user_id, email, name, password_hash, " ".join(roles), start_date, probation_end,
+         now_iso(), employment_type, leaving_date, 1 if awaiting else 0])
     add_draft_key(db, vault, user_id)
     return get_user(db, user_id)
+
+
+def create_user(db, vault, *, email: str, name: str, roles, password: str,
+                start_date: str | None = None, probation_end: str | None = None,
+                employment_type: str | None = None, leaving_date: str | None = None) -> User:
+    """Create an account with its first draft key. Raises ValueError on bad input."""
+    email, name, roles = _check_new(db, email, name, roles)
+    if found := passwords.problems(password, email=email, name=name):
+        raise ValueError(found[0])
+    return _insert(db, vault, email=email, name=name, roles=roles,
+                   password_hash=generate_password_hash(password), start_date=start_date,
+                   probation_end=probation_end, employment_type=employment_type,
+                   leaving_date=leaving_date, awaiting=False)
+
+
+def _unusable_hash() -> str:
+    """A real Argon2id hash of a random secret nobody keeps: an invited account cannot log in
+    before it sets a password, and a login attempt takes as long as for any account."""
+    if not _unusable:
+        _unusable.append(generate_password_hash(secrets.token_urlsafe(32)))
+    return _unusable[0]
+
+
+def create_invited(db, vault, *, email: str, name: str, roles, start_date: str | None = None,
+                   probation_end: str | None = None, employment_type: str | None = None,
+                   leaving_date: str | None = None) -> User:
+    """Create an account that waits for its first password (set through an invite link,
+    webapp/admin/invites.py). Raises ValueError on bad input."""
+    email, name, roles = _check_new(db, email, name, roles)
+    return _insert(db, vault, email=email, name=name, roles=roles, password_hash=_unusable_hash(),
+                   start_date=start_date, probation_end=probation_end,
+                   employment_type=employment_type, leaving_date=leaving_date, awaiting=True)
+
+
+def update_details(db, user_id: str, *, email: str, name: str, employment_type: str | None,
+                   start_date: str | None, probation_end: str | None,
+                   leaving_date: str | None) -> None:
+    """Change a person's name, email, employment type and dates (the caller checked them:
+    webapp/admin/rules.py). Raises ValueError for an email another account has."""
+    email = email.strip().lower()
+    other = find_by_email(db, email)
+    if other is not None and other["id"] != user_id:
+        raise ValueError(f"{email} already has an account")
+    db.execute("UPDATE users SET email = ?, name = ?, employment_type = ?, start_date = ?,"
+               " probation_end = ?, leaving_date = ? WHERE id = ?",
+               [email, name.strip(), employment_type, start_date, probation_end, leaving_date,
+                user_id])
+
+
+def set_leaving_date(db, user_id: str, leaving_date: str | None) -> None:
+    db.execute("UPDATE users SET leaving_date = ? WHERE id = ?", [leaving_date, user_id])
+
+
+def set_first_password(db, user_id: str, password: str) -> None:
+    """Set the password from an invite link (inside a transaction): as change_password (every
+    session and tablet key ends), and the account no longer waits for one."""
+    change_password(db, user_id, password)
+    db.execute("UPDATE users SET awaiting_password = 0 WHERE id = ?", [user_id])
 
 
 def add_draft_key(db, vault, user_id: str) -> str:
@@ -203,6 +272,27 @@ def pair(db, supervisor_id: str, supervisee_id: str, start_date: str | None = No
                [start, supervisee_id])
     db.execute("INSERT INTO pairings (supervisor_id, supervisee_id, start_date) VALUES (?, ?, ?)",
                [supervisor_id, supervisee_id, start])
+
+
+def end_pairing(db, supervisee_id: str, end_date: str) -> int:
+    """End the supervisee's current pairing on this date (they have no supervisor then)."""
+    return db.execute("UPDATE pairings SET end_date = ? WHERE supervisee_id = ? AND end_date IS NULL",
+                      [end_date, supervisee_id]).rowcount
+
+
+def current_pairing(db, supervisee_id: str) -> dict | None:
+    """The supervisee's current pairing with the supervisor's name and whether they are active."""
+    return next(db.query(
+        "SELECT p.*, u.name AS supervisor_name, u.active AS supervisor_active FROM pairings p"
+        " JOIN users u ON u.id = p.supervisor_id WHERE p.supervisee_id = ? AND p.end_date IS NULL",
+        [supervisee_id]), None)
+
+
+def pairing_history(db, supervisee_id: str) -> list[dict]:
+    """Every pairing of the supervisee, newest first, with the supervisor's name."""
+    return list(db.query(
+        "SELECT p.*, u.name AS supervisor_name FROM pairings p JOIN users u ON u.id = p.supervisor_id"
+        " WHERE p.supervisee_id = ? ORDER BY p.start_date DESC, p.id DESC", [supervisee_id]))
 
 
 def current_supervisees(db, supervisor_id: str) -> list[dict]:
