@@ -8,8 +8,9 @@ VENDOR := static/vendor/htmx.min.js static/vendor/idb.js static/vendor/signature
 	static/vendor/fonts/DejaVuSans.ttf static/vendor/fonts/DejaVuSans-Bold.ttf \
 	static/vendor/json-schema/index.js \
 	$(patsubst %,static/vendor/fonts/Noto%_400Regular.ttf,SansSC SansKR SansArabic Emoji)
+BUNDLE := static/build/meta.json
 
-.PHONY: run test setup vendor browser lint bench icons clean
+.PHONY: run test setup vendor bundle browser lint bench icons clean
 
 run: setup
 	$(VENV)/bin/flask --app app init-db
@@ -20,7 +21,7 @@ test: setup browser
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest -n 2 --dist loadgroup
 
-setup: $(VENV)/.installed vendor
+setup: $(VENV)/.installed vendor bundle
 
 $(VENV)/.installed: pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -59,6 +60,20 @@ static/vendor/fonts/DejaVuSans-Bold.ttf: node_modules/.package-lock.json
 	mkdir -p static/vendor/fonts
 	cp node_modules/dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf $@
 
+# The tablet's modules bundled and minified by esbuild: a few files instead of twenty, a third
+# of the bytes. Entries: the page, the service worker's outbox, and the modules whose state
+# the browser tests read through the page's own instance (shared code is in chunks, so each
+# module runs once a page). The schema validator stays a chunk loaded at first signing.
+# The tests rebuild it when a module is newer (tests/conftest.py).
+ENTRIES := tablet outbox store vault drafts sync-loop
+bundle: $(BUNDLE)
+
+$(BUNDLE): node_modules/.package-lock.json $(VENDOR) $(wildcard static/js/*.js)
+	rm -rf static/build
+	node_modules/.bin/esbuild $(ENTRIES:%=static/js/%.js) --bundle --splitting \
+	  --format=esm --minify --sourcemap --outdir=static/build --chunk-names=[name]-[hash] \
+	  --metafile=$@ --log-level=warning
+
 # Noto for what DejaVu lacks in a PDF (Chinese, Japanese, Korean, Arabic, emoji): embedded
 # as subsets, only when a record needs them (webapp/evidence/pdf.py).
 static/vendor/fonts/Noto%_400Regular.ttf: node_modules/.package-lock.json
@@ -86,6 +101,7 @@ bench: setup
 	$(PY) bench/load.py
 	$(PY) bench/crash.py
 	$(PY) bench/tablet_load.py
+	$(PY) bench/review.py
 
 clean:
-	rm -rf $(VENV) node_modules static/vendor
+	rm -rf $(VENV) node_modules static/vendor static/build

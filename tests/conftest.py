@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 from records_helper import Tablet, new_doc
@@ -11,6 +14,18 @@ from support import TEST_CONFIG, Browser, user_id
 from webapp import create_app
 from webapp.cli import seed_demo
 from webapp.db import connect
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_configure(config):
+    """The tablet runs the esbuild bundle of static/js (`make bundle`): build it again when a
+    module is newer, once, whichever test process gets here first."""
+    meta, sources = ROOT / "static/build/meta.json", list((ROOT / "static/js").glob("*.js"))
+    with open(ROOT / "static" / ".bundle.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not meta.exists() or max(p.stat().st_mtime for p in sources) > meta.stat().st_mtime:
+            subprocess.run(["make", "-s", "bundle"], cwd=ROOT, check=True)
 
 
 @pytest.fixture(scope="session")

@@ -68,6 +68,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     from webapp import oversight, safeguarding
     safeguarding.init_app(app)
     oversight.init_app(app)
+    from webapp import governance
+    governance.init_app(app)
+    from webapp import admin
+    admin.init_app(app)
     app.after_request(no_store_for_people)
     if not app.config.get("SKIP_MIGRATIONS"):
         db.init_db(app.config["DATABASE"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from webapp.people.accounts import User, get_user, supervises_now
+from webapp.people.accounts import User, get_user, supervises_now, today
 
 # Roles that read every record (and settle every conflict): DSL, deputy DSL, leader.
 EVERYTHING = ("dsl", "deputy_dsl", "leader")
@@ -14,6 +14,9 @@ SAFEGUARDING_KIND = "dsl_safeguarding"
 TABLET_ROLES = ("supervisor", "dsl", "deputy_dsl")
 # Whose entries the evidence page's audit trail leaves out for everyone else (docs/access.md).
 HIDDEN_IN_TRAIL = ("dsl", "deputy_dsl", "leader", "inspector")
+# An inspector reads, online and read-only, the signed records within a live grant
+# (webapp/governance/inspectors.py, docs/access.md "Inspectors").
+INSPECTOR = "inspector"
 # Stated on the form's safeguarding section, the record page and the PDF (both policies).
 CONFIDENTIALITY = ("Supervision records are confidential, except where safeguarding requires"
                    " disclosure.")
@@ -33,7 +36,8 @@ def visible_clause(user: User, alias: str = "records", *, former: bool = True) -
     dsl, deputy_dsl and leader: all. Anyone else: their own records; their current (active)
     supervisees' records except `dsl_safeguarding` sessions; and, with `former`, the signed
     records they conducted themselves (a former supervisor's read-only access, online only:
-    the pull asks with former=False).
+    the pull asks with former=False); and, with `former` too, an inspector's records within a
+    live grant (`_inspector_sql`: online and read-only).
     """
     if user.has(*EVERYTHING):
         return "1 = 1", []
@@ -42,12 +46,34 @@ def visible_clause(user: User, alias: str = "records", *, former: bool = True) -
     if former:
         clause += f" OR ({alias}.supervisor_id = ? AND {alias}.status = 'signed')"
         params.append(user.id)
+        if user.has(INSPECTOR):  # online only: never on a tablet
+            clause += f" OR {_inspector_sql(alias)}"
+            params += [user.id, today()]
     return clause + ")", params
+
+
+def _inspector_sql(alias: str) -> str:
+    """Records within one of the inspector's live grants: signed, never a `dsl_safeguarding`
+    session, dated within the grant's range, of a supervisee in its scope, while the grant
+    is neither revoked nor past its expiry date. Read on every request (no cache), so a
+    revocation or an expiry holds at once. Two parameters: the user's id and today."""
+    return (f"({alias}.status = 'signed' AND {alias}.kind != '{SAFEGUARDING_KIND}' AND EXISTS ("
+            "SELECT 1 FROM inspector_grants g WHERE g.inspector_id = ? AND g.revoked_at IS NULL"
+            f" AND g.expires_on >= ? AND {alias}.session_date BETWEEN g.records_from AND g.records_to"
+            " AND (g.all_staff = 1 OR EXISTS (SELECT 1 FROM inspector_grant_staff s"
+            f" WHERE s.grant_id = g.id AND s.user_id = {alias}.supervisee_id))))")
+
+
+def inspector_may_read(db, user: User, record_id: str) -> bool:
+    """Whether this record is within one of this inspector's live grants (read-only)."""
+    return user.has(INSPECTOR) and db.execute(
+        f"SELECT 1 FROM records WHERE id = ? AND {_inspector_sql('records')}",
+        [record_id, user.id, today()]).fetchone() is not None
 
 
 def _grounds(db, user: User, row: dict | None) -> str | None:
     """Why this user may read this record: "full", "read-only" (a former supervisor's signed
-    record they conducted), or None (they may not)."""
+    record they conducted, or an inspector's record within a live grant), or None."""
     if row is None:
         return None
     if user.has(*EVERYTHING) or row["supervisee_id"] == user.id:
@@ -55,6 +81,8 @@ def _grounds(db, user: User, row: dict | None) -> str | None:
     if row["kind"] != SAFEGUARDING_KIND and supervises_now(db, user.id, row["supervisee_id"]):
         return "full"
     if row["supervisor_id"] == user.id and row["status"] == "signed":
+        return "read-only"
+    if inspector_may_read(db, user, row["id"]):
         return "read-only"
     return None
 
@@ -133,6 +161,8 @@ def can_resolve(db, user: User, record_row: dict | None) -> bool:
 #   login+device    as login, or a tablet's push-only credential (`Authorization: Device`,
 #                   webapp/devices.py) with no login; every other rule ignores that header
 #   device:own      a logged-in user who has used the device named in the URL; others: 404
+#   supervisee:current  the current supervisor of the person named in the URL (a session
+#                   that did not happen): everyone else gets 404, as for no such person
 #   concern:view    who may see the safeguarding concern (safeguarding.concerns.may_see: the
 #                   DSL, deputies and leaders, never the subject of a concern about staff nor
 #                   the subject's line supervisor): others get 404, as for a missing concern
@@ -160,6 +190,8 @@ ROUTE_RULES: dict[str, str] = {
     "review.index": "login",
     "review.show": "record:view",
     "review.settle": "record:resolve",
+    "review.export_csv": "login",
+    "review.mark_reviewed": "record:view",
     "signed.evidence_page": "record:view",
     "signed.pdf_copy": "record:view",
     "signed.add_addendum": "record:view",
@@ -172,4 +204,46 @@ ROUTE_RULES: dict[str, str] = {
     "safeguarding.set_about": "concern:view",
     "safeguarding.close": "concern:view",
     "safeguarding.chronology_pdf": "concern:view",
+    "settings.supervision": "role:leader",
+    "missed.form": "supervisee:current",
+    "requests.page": "login",
+    "requests.withdraw": "login",
+    "reminders.email_setting": "login",
+    "actions.index": "login",
+    "actions.change": "login",
+    "dashboard.index": "login",
+    "training.index": "role:dsl,deputy_dsl,leader",
+    "training.export": "role:dsl,deputy_dsl,leader",
+    # Running the organisation (webapp/admin; docs/access.md "Administering people").
+    "admin.index": "role:admin,leader",
+    "people.index": "role:admin,leader",
+    "people.add": "role:admin,leader",
+    "people.show": "role:admin,leader",
+    "people.deactivate": "role:admin,leader",
+    "people.reactivate": "role:admin,leader",
+    "people.new_invite": "role:admin,leader",
+    "invites.accept": "public",
+    "staff_import.upload": "role:admin,leader",
+    "staff_import.confirm": "role:admin,leader",
+    "pairings.index": "role:admin,leader",
+    "pairings.change_supervisor": "role:admin,leader",
+    "supervisor_training.index": "role:admin,leader",
+    "supervisor_training.remove": "role:admin,leader",
+    "policy_review.index": "role:leader",
+    "policy_review.download": "login",
+    # Governance (webapp/governance; docs/access.md "Inspectors", "Staff feedback").
+    "inspectors.index": "role:leader",
+    "inspectors.add": "role:leader",
+    "inspectors.revoke_grant": "role:leader",
+    "inspectors.mine": "role:inspector",
+    "feedback.form": "record:view",
+    "feedback.results": "role:leader",
+    "retention.index": "role:leader",
+    "retention.save_rule": "role:leader",
+    "retention.place": "role:leader",
+    "retention.lift": "role:leader",
+    "subject_access.index": "role:leader",
+    "subject_access.download": "role:leader",
+    "inspection_pack.index": "role:leader",
+    "inspection_pack.download": "role:leader",
 }

@@ -28,12 +28,13 @@ DEMO_PEOPLE = [
 ]
 
 
-def seed_demo(db, vault, with_concerns: bool = False) -> bool:
+def seed_demo(db, vault, with_concerns: bool = False, with_history: bool = False) -> bool:
     """Create the demo organisation unless it is there; True if it was created now.
 
     `with_concerns` (the `seed-demo` command) adds Kim's three sessions that raised
-    safeguarding concerns: one open, one overdue "not yet reported", one closed. Tests start
-    from the organisation alone."""
+    safeguarding concerns: one open, one overdue "not yet reported", one closed;
+    `with_history` (the command too) a year of signed sessions (webapp/oversight/demo.py).
+    Tests start from the organisation alone."""
     if accounts.find_by_email(db, DEMO_PEOPLE[0][0]):
         return False
     today = dt.date.today()
@@ -57,6 +58,10 @@ def seed_demo(db, vault, with_concerns: bool = False) -> bool:
         audit.record(db, None, "demo.seeded", detail=f"{len(ids)} accounts")
         if with_concerns:
             seed_concerns(db, vault, ids, today)
+        if with_history:
+            # A year of signed sessions, actions and reviews (webapp/oversight/demo.py).
+            from webapp.oversight import demo
+            demo.add_history(db, vault, current_app.extensions["seal_key"], today)
     return True
 
 
@@ -117,7 +122,8 @@ def seed_demo_command(if_empty: bool):
             not accounts.find_by_email(db, DEMO_PEOPLE[0][0]):
         click.echo("Accounts exist already; the demo organisation was not added.")
         return
-    created = seed_demo(db, current_app.extensions["vault"], with_concerns=True)
+    created = seed_demo(db, current_app.extensions["vault"], with_concerns=True,
+                        with_history=True)
     click.echo("Demo organisation " + ("created." if created else "already present."))
     click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
     for email, name, roles, _, probation in DEMO_PEOPLE:

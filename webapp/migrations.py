@@ -389,6 +389,326 @@ def m0012_restricted_notes(db):
     """)
 
 
+@migrations(name="0013_supervision_policy")
+def m0013_supervision_policy(db):
+    # When supervision is due (webapp/oversight/schedule.py, docs/decisions.md): the policy
+    # keeps its interval as a number and a unit (calendar months stay months); `grace_days`
+    # is how long after the due date a regular session becomes overdue ("every 6-8 weeks":
+    # due at 6, overdue after 8). `interval_days`/`probation_interval_days` stay filled with
+    # the nearest number of days, for older readers. Per-role intervals, sessions that did
+    # not happen, staff asking early, and reminders (what was shown and what was emailed).
+    run(db, """
+    ALTER TABLE policy ADD COLUMN preset TEXT NOT NULL DEFAULT 'custom';
+    ALTER TABLE policy ADD COLUMN interval_count INTEGER;
+    ALTER TABLE policy ADD COLUMN interval_unit TEXT NOT NULL DEFAULT 'days'
+        CHECK (interval_unit IN ('days', 'weeks', 'months'));
+    ALTER TABLE policy ADD COLUMN grace_days INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE policy ADD COLUMN probation_count INTEGER;
+    ALTER TABLE policy ADD COLUMN probation_unit TEXT NOT NULL DEFAULT 'days'
+        CHECK (probation_unit IN ('days', 'weeks', 'months'));
+    ALTER TABLE policy ADD COLUMN updated_at TEXT;
+    ALTER TABLE policy ADD COLUMN updated_by TEXT REFERENCES users(id);
+    UPDATE policy SET interval_count = interval_days, probation_count = probation_interval_days;
+    CREATE INDEX records_regular_held ON records(supervisee_id, status, kind, session_date);
+    CREATE TABLE policy_roles (
+        role TEXT PRIMARY KEY,
+        interval_count INTEGER NOT NULL,
+        interval_unit TEXT NOT NULL CHECK (interval_unit IN ('days', 'weeks', 'months'))
+    );
+    CREATE TABLE missed_sessions (
+        id TEXT PRIMARY KEY,
+        supervisee_id TEXT NOT NULL REFERENCES users(id),
+        supervisor_id TEXT NOT NULL REFERENCES users(id),
+        planned_for TEXT NOT NULL,
+        what TEXT NOT NULL CHECK (what IN ('cancelled', 'missed')),
+        reason_enc BLOB NOT NULL,
+        new_date TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX missed_sessions_supervisee ON missed_sessions(supervisee_id, created_at);
+    CREATE TABLE session_requests (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users(id),
+        supervisor_id TEXT REFERENCES users(id),
+        kind TEXT NOT NULL CHECK (kind IN ('session', 'support')),
+        note_enc BLOB,
+        asked_at TEXT NOT NULL,
+        asked_on TEXT NOT NULL,
+        closed_at TEXT,
+        closed_by_record TEXT REFERENCES records(id)
+    );
+    CREATE INDEX session_requests_open ON session_requests(user_id) WHERE closed_at IS NULL;
+    ALTER TABLE users ADD COLUMN reminder_email INTEGER NOT NULL DEFAULT 1;
+    CREATE TABLE reminders (
+        user_id TEXT NOT NULL REFERENCES users(id),
+        kind TEXT NOT NULL,
+        ref TEXT NOT NULL,
+        first_on TEXT NOT NULL,
+        last_on TEXT NOT NULL,
+        PRIMARY KEY (user_id, kind, ref)
+    );
+    CREATE TABLE reminder_emails (
+        user_id TEXT NOT NULL REFERENCES users(id),
+        day TEXT NOT NULL,
+        sent_at TEXT NOT NULL,
+        items INTEGER NOT NULL,
+        PRIMARY KEY (user_id, day)
+    )
+    """)
+
+
+@migrations(name="0014_action_status")
+def m0014_action_status(db):
+    # Agreed actions (docs/decisions.md, "Actions"): projected only from signed records, each
+    # with an owner (a role of the session, resolved to the person's id, or someone else named
+    # in words, encrypted), a deadline and a status; `action_events` is the append-only
+    # history: who changed the status, when, and in which session record (NULL: on the
+    # desktop), with the reason for a drop encrypted. Actions of records that are not signed
+    # (drafts mirrored before) are left out. `actions_todo` serves /actions in deadline order.
+    run(db, """
+    CREATE TABLE actions_new (
+        record_id TEXT NOT NULL REFERENCES records(id),
+        item_id TEXT NOT NULL,
+        supervisee_id TEXT NOT NULL REFERENCES users(id),
+        supervisor_id TEXT,
+        kind TEXT,
+        agreed_on TEXT,
+        owner TEXT,
+        owner_id TEXT,
+        owner_name_enc BLOB,
+        deadline TEXT,
+        status TEXT NOT NULL DEFAULT 'open'
+            CHECK (status IN ('open', 'done', 'carried_forward', 'dropped')),
+        status_at TEXT,
+        status_by TEXT,
+        status_record TEXT,
+        text_enc BLOB NOT NULL,
+        PRIMARY KEY (record_id, item_id)
+    );
+    INSERT INTO actions_new (record_id, item_id, supervisee_id, supervisor_id, kind, agreed_on,
+        owner, owner_id, deadline, status, text_enc)
+        SELECT a.record_id, a.item_id, a.supervisee_id, r.supervisor_id, r.kind, r.session_date,
+            a.owner, CASE a.owner WHEN 'supervisee' THEN r.supervisee_id
+                                  WHEN 'supervisor' THEN r.supervisor_id END,
+            a.deadline, 'open', a.text_enc
+        FROM actions a JOIN records r ON r.id = a.record_id WHERE r.status = 'signed';
+    DROP TABLE actions;
+    ALTER TABLE actions_new RENAME TO actions;
+    CREATE INDEX actions_supervisee ON actions(supervisee_id, status, kind, deadline);
+    CREATE INDEX actions_owner ON actions(owner_id, status, deadline) WHERE owner_id IS NOT NULL;
+    CREATE INDEX actions_todo ON actions(deadline, record_id, item_id)
+        WHERE status IN ('open', 'carried_forward');
+    CREATE INDEX actions_status ON actions(status, deadline, record_id, item_id);
+    CREATE INDEX actions_deadline ON actions(deadline, record_id, item_id);
+    CREATE TABLE action_events (
+        id INTEGER PRIMARY KEY,
+        record_id TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        deadline TEXT,
+        by_user TEXT REFERENCES users(id),
+        at TEXT NOT NULL,
+        in_record TEXT REFERENCES records(id),
+        reason_enc BLOB,
+        FOREIGN KEY (record_id, item_id) REFERENCES actions(record_id, item_id)
+    );
+    CREATE INDEX action_events_action ON action_events(record_id, item_id);
+    CREATE INDEX action_events_in_record ON action_events(in_record) WHERE in_record IS NOT NULL;
+    CREATE UNIQUE INDEX action_events_once ON action_events(record_id, item_id, in_record, status)
+        WHERE in_record IS NOT NULL;
+    INSERT INTO action_events (record_id, item_id, status, deadline, by_user, at, in_record)
+        SELECT record_id, item_id, 'open', deadline, supervisor_id,
+            coalesce((SELECT signed_at FROM records WHERE records.id = actions.record_id), ''),
+            record_id FROM actions
+    """)
+    # A history entry is never rewritten: only a drop's reason is filled in once, after the
+    # insert. (Rows go with their action when retention deletes the record that agreed it.)
+    db.execute("CREATE TRIGGER action_events_no_rewrite BEFORE UPDATE ON action_events"
+               " WHEN NEW.status IS NOT OLD.status OR NEW.record_id IS NOT OLD.record_id"
+               " OR NEW.item_id IS NOT OLD.item_id OR NEW.at IS NOT OLD.at"
+               " OR (NEW.by_user IS NOT OLD.by_user AND NEW.by_user IS NOT NULL)"
+               " OR NEW.deadline IS NOT OLD.deadline"
+               " OR (OLD.reason_enc IS NOT NULL AND NEW.reason_enc IS NOT OLD.reason_enc) BEGIN"
+               " SELECT RAISE(ABORT, 'action history is append-only'); END")
+
+
+@migrations(name="0015_review_states")
+def m0015_review_states(db):
+    # Review marks (webapp/records/review_state.py): one per signed record, by a DSL, deputy
+    # or leader, with an optional comment encrypted at rest. The records list's indexes
+    # (webapp/records/listing.py): each filter walks its own index in the list's order
+    # (session date, then id; a record with no date sorts as ''), so a page costs what its
+    # filter selects, never the number of records. `reviewed` and `acknowledged` copy, by
+    # trigger, whether the record has a review mark or an acknowledgement, so "awaiting
+    # review" and "not yet acknowledged" have indexes of their own (of the records not
+    # reviewed, or not acknowledged: the signed ones and the few drafts; with the status, so
+    # the dashboards' counts read the index alone).
+    run(db, """
+    CREATE TABLE review_states (
+        record_id TEXT PRIMARY KEY REFERENCES records(id),
+        reviewed_by TEXT NOT NULL REFERENCES users(id),
+        reviewed_at TEXT NOT NULL,
+        comment_enc BLOB
+    );
+    ALTER TABLE records ADD COLUMN reviewed INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE records ADD COLUMN acknowledged INTEGER NOT NULL DEFAULT 0;
+    UPDATE records SET acknowledged = 1 WHERE id IN (SELECT record_id FROM acknowledgements);
+    CREATE INDEX records_list_date ON records(coalesce(session_date, ''), id);
+    CREATE INDEX records_list_supervisee ON records(supervisee_id, coalesce(session_date, ''), id);
+    CREATE INDEX records_list_supervisor ON records(supervisor_id, coalesce(session_date, ''), id);
+    CREATE INDEX records_list_kind ON records(kind, coalesce(session_date, ''), id);
+    CREATE INDEX records_list_status ON records(status, coalesce(session_date, ''), id);
+    CREATE INDEX records_list_concern ON records(coalesce(session_date, ''), id)
+        WHERE safeguarding_concern = 1;
+    CREATE INDEX records_list_conflicts ON records(coalesce(session_date, ''), id)
+        WHERE open_conflicts > 0;
+    CREATE INDEX records_list_reviewed ON records(coalesce(session_date, ''), id)
+        WHERE reviewed = 1;
+    CREATE INDEX records_list_awaiting ON records(coalesce(session_date, ''), id, status)
+        WHERE reviewed = 0;
+    CREATE INDEX records_list_unacknowledged ON records(coalesce(session_date, ''), id, status)
+        WHERE acknowledged = 0
+    """)
+    # One statement each: run() splits on semicolons, and a trigger's body holds one.
+    for table, column in (("review_states", "reviewed"), ("acknowledgements", "acknowledged")):
+        for event, row, value in (("INSERT", "NEW", 1), ("DELETE", "OLD", 0)):
+            db.execute(f"CREATE TRIGGER {table}_{event.lower()}_flags_record AFTER {event}"
+                       f" ON {table} BEGIN UPDATE records SET {column} = {value}"
+                       f" WHERE id = {row}.record_id; END")
+
+
+@migrations(name="0016_people_admin")
+def m0016_people_admin(db):
+    # Running the organisation from /admin (webapp/admin, docs/access.md "Administering people"):
+    # each person's employment type and leaving date; whether an account still waits for its
+    # first password (an invite); one-time invite links (only their SHA-256 is kept); staff
+    # list imports waiting for confirmation (the parsed rows, encrypted: names and emails);
+    # supervisors' training (course and provider are course names, not text about a person:
+    # clear); the policy's reviews and its document (not personal data: stored as it is).
+    run(db, """
+    ALTER TABLE users ADD COLUMN employment_type TEXT
+        CHECK (employment_type IN ('permanent', 'temporary', 'sessional', 'volunteer'));
+    ALTER TABLE users ADD COLUMN leaving_date TEXT;
+    ALTER TABLE users ADD COLUMN awaiting_password INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE invites (
+        id INTEGER PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users(id),
+        token_hash TEXT NOT NULL UNIQUE,
+        created_by TEXT REFERENCES users(id),
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        used_at TEXT,
+        revoked_at TEXT
+    );
+    CREATE INDEX invites_user ON invites(user_id);
+    CREATE TABLE staff_imports (
+        id TEXT PRIMARY KEY,
+        created_by TEXT NOT NULL REFERENCES users(id),
+        created_at TEXT NOT NULL,
+        rows_enc BLOB NOT NULL,
+        confirmed_at TEXT
+    );
+    CREATE TABLE supervisor_training (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users(id),
+        course TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        covers TEXT NOT NULL,
+        completed_on TEXT NOT NULL,
+        renewal_due TEXT NOT NULL,
+        recorded_by TEXT REFERENCES users(id),
+        recorded_at TEXT NOT NULL,
+        removed_at TEXT,
+        removed_by TEXT REFERENCES users(id)
+    );
+    CREATE INDEX supervisor_training_user ON supervisor_training(user_id) WHERE removed_at IS NULL;
+    CREATE TABLE policy_documents (
+        id INTEGER PRIMARY KEY,
+        filename TEXT NOT NULL,
+        content_type TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        content BLOB NOT NULL,
+        uploaded_by TEXT REFERENCES users(id),
+        uploaded_at TEXT NOT NULL
+    );
+    CREATE TABLE policy_reviews (
+        id INTEGER PRIMARY KEY,
+        adopted_on TEXT NOT NULL,
+        ratified_by TEXT NOT NULL,
+        next_review TEXT NOT NULL,
+        document_id INTEGER REFERENCES policy_documents(id),
+        recorded_by TEXT REFERENCES users(id),
+        recorded_at TEXT NOT NULL
+    )
+    """)
+
+
+@migrations(name="0017_governance")
+def m0017_governance(db):
+    # Governance (webapp/governance, docs/access.md "Inspectors", "Staff feedback"):
+    # inspectors' time-limited, read-only grants (a scope of staff and a range of session
+    # dates); staff feedback kept apart from who gave it (`feedback_given` marks that a record
+    # was answered, `feedback_answers` holds answers with no user, record or time, under a
+    # random id; both WITHOUT ROWID so the storage order says nothing of when); the retention
+    # rule (years after the leaving date) and legal holds on a person or a record.
+    run(db, """
+    CREATE TABLE inspector_grants (
+        id INTEGER PRIMARY KEY,
+        inspector_id TEXT NOT NULL REFERENCES users(id),
+        all_staff INTEGER NOT NULL CHECK (all_staff IN (0, 1)),
+        records_from TEXT NOT NULL,
+        records_to TEXT NOT NULL,
+        expires_on TEXT NOT NULL,
+        granted_by TEXT NOT NULL REFERENCES users(id),
+        granted_at TEXT NOT NULL,
+        revoked_by TEXT REFERENCES users(id),
+        revoked_at TEXT
+    );
+    CREATE INDEX inspector_grants_live ON inspector_grants(inspector_id, expires_on)
+        WHERE revoked_at IS NULL;
+    CREATE TABLE inspector_grant_staff (
+        grant_id INTEGER NOT NULL REFERENCES inspector_grants(id),
+        user_id TEXT NOT NULL REFERENCES users(id),
+        PRIMARY KEY (grant_id, user_id)
+    );
+    CREATE TABLE feedback_given (
+        record_id TEXT PRIMARY KEY REFERENCES records(id),
+        supervisor_id TEXT NOT NULL REFERENCES users(id),
+        released INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID;
+    CREATE TABLE feedback_answers (
+        id TEXT PRIMARY KEY,
+        supervisor_id TEXT NOT NULL REFERENCES users(id),
+        q1 INTEGER NOT NULL CHECK (q1 BETWEEN 1 AND 5),
+        q2 INTEGER NOT NULL CHECK (q2 BETWEEN 1 AND 5),
+        q3 INTEGER NOT NULL CHECK (q3 BETWEEN 1 AND 5),
+        q4 INTEGER NOT NULL CHECK (q4 BETWEEN 1 AND 5),
+        q5 INTEGER NOT NULL CHECK (q5 BETWEEN 1 AND 5),
+        comment_enc BLOB,
+        released INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID;
+    CREATE TABLE retention_policy (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        years INTEGER NOT NULL CHECK (years BETWEEN 1 AND 100),
+        updated_by TEXT REFERENCES users(id),
+        updated_at TEXT
+    );
+    INSERT INTO retention_policy (id, years) VALUES (1, 6);
+    CREATE TABLE legal_holds (
+        id INTEGER PRIMARY KEY,
+        user_id TEXT REFERENCES users(id),
+        record_id TEXT,
+        reason_enc BLOB NOT NULL,
+        placed_by TEXT NOT NULL REFERENCES users(id),
+        placed_at TEXT NOT NULL,
+        lifted_by TEXT REFERENCES users(id),
+        lifted_at TEXT,
+        CHECK ((user_id IS NULL) != (record_id IS NULL))
+    )
+    """)
+
+
 @migrations(name="0018_organisation")
 def m0018_organisation(db):
     # The organisation's own settings (webapp/organisation.py): one row, defaults in code.
@@ -403,3 +723,33 @@ def m0018_organisation(db):
         updated_at TEXT NOT NULL
     )
     """)
+
+
+@migrations(name="0019_oversight_indexes")
+def m0019_oversight_indexes(db):
+    # The dashboards at a trust's scale (bench/review.py). `records_regular_dates`: the
+    # regular sessions held, by date, so compliance over the last twelve months reads the
+    # sessions in those months alone (webapp/oversight/compliance.py). `record_tallies`: how
+    # many records are signed and not yet reviewed, kept by triggers as `records.reviewed`
+    # is, so the leaders' "awaiting review" is one row read, not a count of every record.
+    run(db, """
+    CREATE INDEX records_regular_dates ON records(session_date, supervisee_id, status, kind)
+        WHERE status = 'signed' AND kind IN ('scheduled', 'probation');
+    CREATE TABLE record_tallies (
+        name TEXT PRIMARY KEY,
+        n INTEGER NOT NULL
+    );
+    INSERT INTO record_tallies (name, n) SELECT 'awaiting_review', count(*) FROM records
+        WHERE status = 'signed' AND reviewed = 0
+    """)
+    awaiting = "{row}.status = 'signed' AND {row}.reviewed = 0"
+    db.execute("CREATE TRIGGER records_insert_tally AFTER INSERT ON records"
+               f" WHEN {awaiting.format(row='NEW')} BEGIN UPDATE record_tallies SET n = n + 1"
+               " WHERE name = 'awaiting_review'; END")
+    db.execute("CREATE TRIGGER records_delete_tally AFTER DELETE ON records"
+               f" WHEN {awaiting.format(row='OLD')} BEGIN UPDATE record_tallies SET n = n - 1"
+               " WHERE name = 'awaiting_review'; END")
+    db.execute("CREATE TRIGGER records_update_tally AFTER UPDATE OF status, reviewed ON records"
+               f" WHEN ({awaiting.format(row='NEW')}) IS NOT ({awaiting.format(row='OLD')})"
+               f" BEGIN UPDATE record_tallies SET n = n + ({awaiting.format(row='NEW')})"
+               f" - ({awaiting.format(row='OLD')}) WHERE name = 'awaiting_review'; END")

@@ -8,6 +8,10 @@ import { shapeProblems } from "./shape.js";
 import { deviceId } from "./store.js";
 import { syncSoon } from "./sync-loop.js";
 import { within } from "./net.js";
+import { actionsToReview } from "./review.js";
+import { ask, dismiss } from "./ask.js";
+import { signatureState } from "./sign-state.js";
+import { shownTime } from "./when.js";
 
 const SAVE_DELAY = 300;
 
@@ -21,12 +25,27 @@ export class Capture {
     this.pack = null;
     this.statementTemplate = statement;
     this.form = new RecordForm(root.querySelector("#record-form"));
-    this.form.onEdit = () => this.scheduleSave();
+    this.form.onEdit = () => {
+      this.scheduleSave();
+      if (this.problems) this.showErrors(this.currentProblems(), { focus: false });
+    };
     this.pads = Object.fromEntries([...root.querySelectorAll(".sign-block")].map((b) => [b.dataset.role, new SignatureBlock(b)]));
     this.saving = Promise.resolve();
     this.timer = null;
     this.status = root.querySelector("#save-status");
     this.errors = root.querySelector("#finish-errors");
+    this.problems = null;  // what the summary shows (kept up to date as answers come), or null
+    this.barStatus = root.querySelector("#bar-status");
+    // A summary item is a link to its field: move there without touching the address (the
+    // hash opens records).
+    this.errors.addEventListener("click", (event) => {
+      const link = event.target.closest("a[data-target]");
+      if (!link) return;
+      event.preventDefault();
+      const target = this.root.querySelector(`#${CSS.escape(link.dataset.target)}`);
+      target?.scrollIntoView({ block: "center" });
+      target?.focus({ preventScroll: true });
+    });
     for (const [role, pad] of Object.entries(this.pads)) {
       pad.block.querySelector("[data-sign]").addEventListener("click", () => this.sign(role));
     }
@@ -35,6 +54,23 @@ export class Capture {
     this.confirmed = new Set();
     addEventListener("online", () => this.showConfirmOption());
     addEventListener("offline", () => this.showConfirmOption());
+    // The section index: a jump moves focus to the section's heading, the address stays.
+    this.index = root.querySelector("#section-index");
+    this.index.addEventListener("click", (event) => {
+      const link = event.target.closest("a[data-jump]");
+      if (!link) return;
+      event.preventDefault();
+      const heading = this.root.querySelector(`#${CSS.escape(link.dataset.jump)}`);
+      heading?.scrollIntoView({ block: "start" });
+      heading?.focus({ preventScroll: true });
+    });
+    root.querySelector("#to-sections").addEventListener("click", () => {
+      this.index.scrollIntoView({ block: "start" });
+      this.index.querySelector("a")?.focus({ preventScroll: true });
+    });
+    // The action bar sticks to the bottom: a field focused under it scrolls up above it.
+    this.bar = root.querySelector(".actions-bar");
+    root.querySelector("#record-form").addEventListener("focusin", (event) => this.keepClearOfBar(event.target));
     this.addenda = root.querySelector("#addenda-panel");
     this.addenda.querySelector("form").addEventListener("submit", (event) => {
       event.preventDefault();
@@ -46,6 +82,7 @@ export class Capture {
   begin(session, pack) {
     this.session = session;
     this.pack = pack;
+    this.form.setTemplate(pack?.templates?.[0]);
   }
 
   /** The tablet locks: save what is pending, then forget the record, the person and the key. */
@@ -53,6 +90,7 @@ export class Capture {
     await this.flush();
     this.form.unload();
     this.recordId = null;
+    dismiss();
     this.clearSignatureBoxes();
     this.showErrors([]);
     this.prefillAddendum("", null);
@@ -70,13 +108,17 @@ export class Capture {
     this.readOnly = draft.readOnly;  // on this tablet to read (a conflict to settle): not ours to edit
     this.baseRev = draft.rev;
     this.savedCt = draft.ct;
+    // The supervisee's open actions (from the pack kept encrypted here, so offline too).
+    this.form.reviewActions = await actionsToReview(this.pack, doc);
     this.form.load(doc);
     const person = this.pack?.supervisees.find((p) => p.id === doc.supervisee)
       ?? this.pack?.safeguarding_supervisees?.find((p) => p.id === doc.supervisee);
     this.root.querySelector("#capture-title").textContent = `Session record: ${person?.name ?? "supervisee"}`;
-    this.showPreviousActions(doc.supervisee);
-    this.errors.hidden = true;
-    this.status.textContent = "Saved on device";
+    this.names = { supervisor: doc.supervisor === this.session.user.id ? this.session.user.name : "",
+                   supervisee: person?.name ?? "" };
+    this.showErrors([]);
+    this.setStatus("Saved on device");
+    this.showProgress();
     this.clearSignatureBoxes();  // nothing drawn for the last record carries over
     this.root.querySelector("#confirm-email").value = person?.email ?? "";
     this.showConfirmOption();
@@ -131,19 +173,33 @@ export class Capture {
     return null;
   }
 
-  showPreviousActions(supervisee) {
-    const actions = (this.pack?.actions ?? []).filter((a) => a.supervisee === supervisee);
-    const list = this.root.querySelector("#previous-actions-list");
-    list.replaceChildren(...actions.map((a) => {
-      const li = document.createElement("li");
-      li.textContent = `${a.text} (${a.owner ?? "—"}, by ${a.deadline ?? "no date"})`;
-      return li;
-    }));
-    this.root.querySelector("#previous-actions").hidden = !actions.length;
+  keepClearOfBar(element) {
+    if (this.bar.contains(element)) return;
+    requestAnimationFrame(() => {
+      const field = element.getBoundingClientRect();
+      const bar = this.bar.getBoundingClientRect();
+      if (field.bottom > bar.top - 8) window.scrollBy({ top: field.bottom - bar.top + 16 });
+    });
+  }
+
+  /** Each section's required answers given so far, in the section index. */
+  showProgress() {
+    const counts = this.form.progress();
+    for (const span of this.index.querySelectorAll("[data-progress]")) {
+      const [answered, required] = counts[span.dataset.progress] ?? [0, 0];
+      span.textContent = required ? `· ${answered} of ${required} required` : "";
+      span.closest("li").classList.toggle("complete", required > 0 && answered === required);
+    }
+  }
+
+  /** The save status, at the top and in the action bar (seen wherever one is in the form). */
+  setStatus(text) {
+    this.status.textContent = text;
+    this.barStatus.textContent = text;
   }
 
   scheduleSave() {
-    this.status.textContent = "Saving…";
+    this.setStatus("Saving…");
     clearTimeout(this.timer);
     this.timer = setTimeout(() => this.save(), SAVE_DELAY);
   }
@@ -157,11 +213,12 @@ export class Capture {
       const doc = this.form.read();
       const entry = await saveDraft(this.session, doc, this.baseRev);
       this.savedCt = entry.ct;
-      this.status.textContent = `Saved on device at ${new Date().toLocaleTimeString()}`;
+      this.setStatus(`Saved on device at ${new Date().toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit", second: "2-digit" })}`);
       syncSoon();
+      setTimeout(() => this.showProgress(), 0);  // after "Saved", not before it
       await this.refreshSignatures();
     }).catch((error) => {
-      this.status.textContent = `Not saved: ${error.message}`;
+      this.setStatus(`Not saved: ${error.message}`);
     });
     return this.saving;
   }
@@ -186,7 +243,7 @@ export class Capture {
       this.baseRev = draft.rev;
       this.savedCt = draft.ct;
       this.form.load(draft.doc);
-      this.status.textContent = "Updated with changes made elsewhere";
+      this.setStatus("Updated with changes made elsewhere");
       await this.refreshSignatures();
     }
   }
@@ -205,6 +262,8 @@ export class Capture {
     const doc = this.form.read();
     const hash = await contentHash(doc);
     this.root.querySelector("#statement").textContent = this.statement(doc);
+    const state = await signatureState(doc, this.names, hash);
+    this.root.querySelector("#sign-summary").textContent = `Signatures: ${state.words}`;
     let validRoles = 0;
     for (const [role, pad] of Object.entries(this.pads)) {
       const mine = (doc.signatures ?? []).filter((s) => s.role === role);
@@ -214,7 +273,7 @@ export class Capture {
         pad.show(latest);
         pad.setEnabled(false);
         const own = this.confirmed.has(latest.id) ? "; confirmed with their own password" : "";
-        pad.say(`Signed by ${latest.name} at ${new Date(latest.signed_at).toLocaleString()}${own}`, "ok");
+        pad.say(`Signed by ${latest.name} at ${shownTime(latest.signed_at)}${own}`, "ok");
       } else {
         pad.setEnabled(true);
         if (latest) {
@@ -227,8 +286,16 @@ export class Capture {
       }
     }
     const locked = validRoles === 2;
+    this.signedBoth = locked;
     const frozen = locked || !!this.readOnly;
     this.form.setLocked(frozen);
+    // One valid signature: an edit cancels it, so the form asks first.
+    const signer = Object.values(state.valid).find(Boolean);
+    this.form.confirmEdit = validRoles === 1 && !frozen ? () => ask({
+      title: "Change a signed record?",
+      text: `This cancels ${signer.name}'s signature: sign again after the change.`,
+      yes: "Change it", no: "Keep it as signed",
+    }) : null;
     if (this.readOnly) for (const pad of Object.values(this.pads)) pad.setEnabled(false);
     this.root.querySelector("#finish").textContent = frozen ? "Done: back to records" : "Finish record";
     this.root.querySelector("#locked-note").hidden = !locked;
@@ -244,8 +311,8 @@ export class Capture {
     const evidence = await loadEvidence(this.session, this.recordId);
     const pending = await pendingAddenda(this.session, this.recordId);
     const items = [
-      ...(evidence?.addenda ?? []).map((a) => [`${a.author_name}, ${new Date(a.written_at).toLocaleString()}`, a.reason, a.text, ""]),
-      ...pending.map((a) => [`You, ${new Date(a.written_at).toLocaleString()}`, a.reason, a.text,
+      ...(evidence?.addenda ?? []).map((a) => [`${a.author_name}, ${shownTime(a.written_at)}`, a.reason, a.text, ""]),
+      ...pending.map((a) => [`You, ${shownTime(a.written_at)}`, a.reason, a.text,
         a.state === "attention" ? `Not accepted: ${a.reason_refused}` : "Waiting to sync"]),
     ];
     this.addenda.querySelector("#addenda-list").replaceChildren(...items.map(([who, reason, text, state]) => {
@@ -257,7 +324,8 @@ export class Capture {
     this.addenda.querySelector("#addenda-none").hidden = items.length > 0;
     const ack = evidence?.acknowledgement;
     this.addenda.querySelector("#ack-state").textContent = ack
-      ? `${ack.name} ${ack.kind === "acknowledged" ? "acknowledged this record" : "recorded a disagreement"} on ${new Date(ack.at).toLocaleString()}.`
+      ? `${ack.name} ${ack.kind === "acknowledged" ? "acknowledged this record" : "recorded a disagreement"} on ${shownTime(ack.at)}.`
+        + (ack.kind === "disagreed" && ack.text ? ` In their words: “${ack.text}”` : "")
       : "The supervisee has not acknowledged this record from their own login yet.";
   }
 
@@ -287,27 +355,52 @@ export class Capture {
   }
 
   problemsBeforeSigning() {
-    return this.form.missing().map((p) => p.message);
+    return this.form.missing();
   }
 
-  showErrors(messages) {
-    this.errors.hidden = !messages.length;
-    this.errors.replaceChildren(...messages.map((m) => Object.assign(document.createElement("span"), { textContent: m })));
-    if (messages.length) this.errors.scrollIntoView({ block: "center" });
+  /** The summary's problems again, after an edit: answered ones go; the others stay. */
+  currentProblems() {
+    const others = (this.problems ?? []).filter((p) => !p.answer && (!p.signing || !this.signedBoth));
+    return [...this.form.missing().map((p) => ({ ...p, answer: true })), ...others];
+  }
+
+  /**
+   * Show what is missing: at each field (marked invalid, its message tied to it) and in the
+   * summary, whose items link to their fields. `problems`: [{message, element?, answer?}].
+   * Focus moves to the summary unless `focus` is false (updates while answering).
+   */
+  showErrors(problems, { title, focus = true } = {}) {
+    this.problems = problems.length ? problems : null;
+    if (title) this.errors.querySelector("h2").textContent = title;
+    this.form.markInvalid(problems.filter((p) => p.answer));
+    this.errors.hidden = !problems.length;
+    this.errors.querySelector("ul").replaceChildren(...problems.map((p) => {
+      const li = document.createElement("li");
+      const target = p.element?.id;
+      li.append(target ? Object.assign(document.createElement("a"), { href: `#${target}`, textContent: p.message })
+                       : p.message);
+      if (target) li.firstChild.dataset.target = target;
+      return li;
+    }));
+    if (problems.length && focus) {
+      this.errors.scrollIntoView({ block: "start" });
+      this.errors.focus({ preventScroll: true });
+    }
   }
 
   async sign(role) {
     await this.flush();
     const pad = this.pads[role];
-    const problems = this.problemsBeforeSigning();
+    const problems = this.problemsBeforeSigning().map((p) => ({ ...p, answer: true }));
     let name = this.session.user.name;
     if (role === "supervisee") {
-      name = this.root.querySelector("#supervisee-name").value.trim();
-      if (!name) problems.push("The supervisee must type their name before signing");
+      const typed = this.root.querySelector("#supervisee-name");
+      name = typed.value.trim();
+      if (!name) problems.push({ element: typed, message: "The supervisee must type their name before signing" });
     }
-    if (pad.isEmpty()) problems.push(`Draw the ${role}'s signature in the box first`);
+    if (pad.isEmpty()) problems.push({ element: pad.canvas, message: `Draw the ${role}'s signature in the box first` });
     if (problems.length) {
-      this.showErrors(["Before signing: " + problems[0], ...problems.slice(1)]);
+      this.showErrors(problems, { title: "Before signing" });
       return;
     }
     const doc = this.form.read();
@@ -321,13 +414,24 @@ export class Capture {
     // The server refuses a record that does not fit the schema: never sign one.
     const shape = await shapeProblems({ ...doc, signatures: [...(doc.signatures ?? []), signature] });
     if (shape.length) {
-      this.showErrors(["This record cannot be signed: " + shape[0], ...shape.slice(1, 5)]);
+      this.showErrors(shape.slice(0, 5).map((message) => ({ message })), { title: "This record cannot be signed" });
       return;
+    }
+    // The second signature locks the record: say so, and sign only on "yes".
+    const other = role === "supervisor" ? "supervisee" : "supervisor";
+    const { valid } = await signatureState(doc, this.names, signature.content_hash);
+    if (valid[other]) {
+      const go = await ask({
+        title: "Sign and lock the record?",
+        text: `${valid[other].name} has signed. With your signature the record is locked: nobody can change it after this, and corrections are added as addenda.`,
+        yes: "Sign and lock", no: "Not yet",
+      });
+      if (!go || !this.form.doc || this.form.doc.id !== doc.id) return;
     }
     if (role === "supervisee") {
       const refused = await this.confirmOwnPassword(doc, signature);
       if (refused) {
-        this.showErrors([refused]);
+        this.showErrors([{ element: this.root.querySelector("#confirm-password"), message: refused }], { title: "Not signed" });
         return;
       }
     }
@@ -341,9 +445,10 @@ export class Capture {
     await this.flush();
     const locked = await this.refreshSignatures();
     if (locked || this.readOnly) return true;
-    const problems = this.problemsBeforeSigning();
-    problems.push("Both the supervisor and the supervisee must sign");
-    this.showErrors(problems);
+    const problems = this.problemsBeforeSigning().map((p) => ({ ...p, answer: true }));
+    const firstPad = Object.values(this.pads).find((pad) => pad.enabled);
+    problems.push({ element: firstPad?.canvas, message: "Both the supervisor and the supervisee must sign", signing: true });
+    this.showErrors(problems, { title: "Before finishing" });
     return false;
   }
 }

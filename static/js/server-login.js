@@ -20,6 +20,9 @@ export async function logIn(email, password) {
   return (await serverSession()).user;
 }
 
+// The reason the server records ("logout": a plain "logged out").
+const WHY = { idle: "idle", logout: "" };
+
 /** The tablet locks: end its server login too (when online), so a locked tablet opens nothing.
  * False when offline (the server then ends the login after its own idle timeout). */
 export async function endServerLogin(reason) {
@@ -29,7 +32,7 @@ export async function endServerLogin(reason) {
     if (user) {
       await fetch("/logout", {
         method: "POST", credentials: "same-origin", cache: "no-store", redirect: "manual", signal: within(),
-        body: new URLSearchParams({ csrf_token: csrf, reason: reason === "idle" ? "idle" : "lock" }),
+        body: new URLSearchParams({ csrf_token: csrf, reason: WHY[reason] ?? "lock" }),
       });
     }
   } catch {

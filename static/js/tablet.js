@@ -2,7 +2,7 @@
 import * as vault from "./vault.js";
 import { WrongPassphrase } from "./crypto.js";
 import { attentionOps, clearSynced, dismissOp, forgetMoved, listDrafts, loadDraft, movedDrafts, oldestUnsynced, saveDraft } from "./drafts.js";
-import { changesAsText } from "./addenda.js";
+import { changesAsText, loadEvidence } from "./addenda.js";
 import { open } from "./crypto.js";
 import { Capture } from "./capture.js";
 import * as loop from "./sync-loop.js";
@@ -10,6 +10,7 @@ import { serverSession } from "./outbox.js";
 import { enrol } from "./device.js";
 import { wipeAll } from "./store.js";
 import { endServerLogin, logIn, waitingRecords } from "./server-login.js";
+import { signatureState } from "./sign-state.js";
 
 const app = document.getElementById("app");
 const $ = (selector) => app.querySelector(selector);
@@ -21,10 +22,33 @@ let serverKid = null;  // the id of the logged-in person's current draft key on 
 let known = [];
 const capture = new Capture(app, { statement: app.dataset.statement });
 
+// The idle lock: the organisation's wait, and a longer one while a record is open if a
+// leader allows it (/settings/organisation).
+const IDLE = Number(app.dataset.idleSeconds);
+const OPEN_IDLE = Number(app.dataset.openIdleSeconds) || IDLE;
+
 function show(name) {
   for (const view of VIEWS) $(`#view-${view}`).hidden = view !== name;
-  document.getElementById("lock-button").hidden = !["drafts", "capture"].includes(name);
+  showWho();
+  if (vault.session()) vault.watchIdle(name === "capture" ? OPEN_IDLE : IDLE);
   window.scrollTo(0, 0);
+}
+
+/** The header says who is unlocked ("Sam Supervisor · Not you? Lock"); log out is offered
+ * for the server login of the person unlocked (or, locked, for whoever is logged in). */
+function showWho() {
+  const s = vault.session();
+  document.getElementById("who-here").hidden = !s;
+  document.getElementById("switch-person").hidden = !s;
+  document.getElementById("who-name").textContent = s?.user.name ?? "";
+  document.getElementById("logout-form").hidden = !serverUser || (!!s && serverUser.id !== s.user.id);
+}
+
+/** "10 minutes", "1 minute", "30 seconds". */
+function duration(seconds) {
+  if (seconds % 60) return `${seconds} second${seconds === 1 ? "" : "s"}`;
+  const minutes = seconds / 60;
+  return `${minutes} minute${minutes === 1 ? "" : "s"}`;
 }
 
 function message(text, kind = "error") {
@@ -77,7 +101,7 @@ async function start() {
     serverUser = undefined;
     asked.then((user) => lateAnswer(run, user));
   }
-  document.getElementById("logout-form").hidden = !serverUser;
+  showWho();
   if (wipedMessage) message(wipedMessage, "info");
   const wasWiped = !!wipedMessage;
   wipedMessage = null;
@@ -104,7 +128,7 @@ function lateAnswer(run, user) {
   if (wipedMessage) return start();
   if (user === undefined || ($("#view-unlock").hidden && $("#view-login").hidden)) return;
   serverUser = user;
-  document.getElementById("logout-form").hidden = !serverUser;
+  showWho();
   if (!$("#view-login").hidden) message("");  // not "offline" after all
   const typing = $("#unlock-passphrase").value !== "";
   if (user && !known.some((u) => u.userId === user.id) && !typing) {
@@ -143,19 +167,28 @@ async function getSendingKey(s) {
 /** A login made from this page: sync goes out under it. */
 function signedIn(user) {
   serverUser = user;
-  document.getElementById("logout-form").hidden = !serverUser;
+  showWho();
 }
 
 async function afterUnlock(s, fresh = false) {
   message("");
+  $("#lock-reason").hidden = true;
+  // The server login is only ever the unlocked person's: someone else's (left from before a
+  // switch offline) ends now, so "Log out" never logs out anyone but the person here.
+  if (serverUser && serverUser.id !== s.user.id && await endServerLogin("lock")) serverUser = null;
   if (fresh) await getSendingKey(s);
   if (serverUser && serverUser.id === s.user.id) pack = (await vault.refreshPack(s)) ?? (await vault.loadPack(s));
   else pack = await vault.loadPack(s);
   capture.begin(s, pack);
-  vault.watchIdle(Number(app.dataset.idleSeconds));
   loop.start();
+  // Locked while idle with a record open: the same person comes back to it.
+  if (resume?.user === s.user.id && !location.hash) history.replaceState(null, "", resume.hash);
+  resume = null;
   await route();
 }
+
+// The record open when the tablet locked itself for idleness (memory only, this page).
+let resume = null;
 
 $("#setup-form").addEventListener("submit", async (event) => {
   event.preventDefault();
@@ -265,19 +298,25 @@ async function renderDrafts() {
   const names = Object.fromEntries([...anyone, ...people].map((p) => [p.id, p.name]));
   const rows = await listDrafts(s);
   $("#drafts-empty").hidden = rows.length > 0;
-  $("#drafts-body").replaceChildren(...rows.map(({ entry, doc, sync }) => {
+  $("#drafts-body").replaceChildren(...await Promise.all(rows.map(async ({ entry, doc, sync }) => {
     const tr = document.createElement("tr");
-    const signed = (doc?.signatures ?? []).length;
-    const state = entry.locked ? "Signed by both · locked" : signed ? `${signed} signature(s)` : "Draft";
+    const { words, count } = doc ? await signatureState(doc, { supervisor: doc.supervisor === s.user.id ? s.user.name : "", supervisee: names[doc.supervisee] }) : { words: "", count: 0 };
+    const state = entry.locked ? "Signed by both · locked" : !doc ? "" : count || doc.signatures?.length ? words : "Draft";
     const cells = [doc ? names[doc.supervisee] ?? "Supervisee" : "Unreadable", doc?.session_date ?? "", state + (entry.conflict ? " · conflicting edit kept for a reviewer" : ""), SYNC_WORDS[sync]];
     for (const text of cells) tr.append(Object.assign(document.createElement("td"), { textContent: text }));
     tr.lastChild.dataset.sync = sync;
+    // The supervisee disagreed (from their own login): the supervisor reads it here, in their words.
+    const ack = entry.evidence ? (await loadEvidence(s, entry.id).catch(() => null))?.acknowledgement : null;
+    if (ack?.kind === "disagreed") {
+      tr.children[2].append(Object.assign(document.createElement("p"), {
+        className: "disagreed", textContent: `${ack.name} disagreed${ack.text ? `: “${ack.text}”` : ""}` }));
+    }
     const open = Object.assign(document.createElement("a"), { href: `#record=${entry.id}`, textContent: "Open", className: "button" });
     open.setAttribute("aria-label", `Open session record for ${cells[0]} on ${cells[1]}`);
     tr.append(Object.assign(document.createElement("td"), {}));
     tr.lastChild.append(open);
     return tr;
-  }));
+  })));
   const attention = await attentionOps(s);
   const moved = await movedDrafts(s);
   $("#attention").hidden = !attention.length && !moved.length;
@@ -347,6 +386,35 @@ $("#finish").addEventListener("click", async () => {
 });
 $("#sync-now").addEventListener("click", () => loop.syncNow());
 document.getElementById("lock-button").addEventListener("click", () => vault.lock("button"));
+// Switch person: lock (which ends this person's server login) and ask who is next.
+document.getElementById("switch-person").addEventListener("click", async () => {
+  const who = vault.session()?.user.name;
+  await vault.lock("switch");
+  lockReason(`${who} locked the tablet. Choose who you are and unlock, or log in if this tablet is new to you.`);
+});
+// "Log in" for someone else: the login of whoever is logged in here ends first, so the login
+// page is nobody's and its answer comes back to this page.
+$("#login-other").addEventListener("click", async (event) => {
+  if (!serverUser || !navigator.onLine) return;
+  event.preventDefault();
+  if (await endServerLogin("lock")) serverUser = null;
+  location.assign(event.target.href);
+});
+// Offline, "Records" (a server page) cannot open and leaving would drop the unlock: show the
+// records on this tablet instead.
+document.getElementById("nav-records").addEventListener("click", (event) => {
+  if (navigator.onLine || !vault.session()) return;
+  event.preventDefault();
+  notice = ["Offline: the records on the server open when the tablet is online. These are the records on this tablet.", "info"];
+  if (location.hash) location.hash = "";
+  else route().then(() => message(...notice)).then(() => { notice = null; });
+});
+
+function lockReason(text) {
+  const box = $("#lock-reason");
+  box.hidden = !text;
+  box.textContent = text ?? "";
+}
 $("#clear-synced").addEventListener("click", async () => {
   // Only records the server holds and that have nothing waiting: nothing unsynced is lost.
   const removed = await clearSynced(vault.session());
@@ -356,15 +424,22 @@ $("#clear-synced").addEventListener("click", async () => {
 
 // Log out needs a fresh token: the page may have come from the service worker's cache.
 const logout = document.getElementById("logout-form");
+// Log out ends only this person's login (and locks); the page stays the tablet's start.
 logout.addEventListener("submit", async (event) => {
   event.preventDefault();
-  if (vault.session()) await vault.lock("logout");
-  try {
-    logout.elements.csrf_token.value = (await serverSession()).csrf;
-    logout.submit();
-  } catch {
+  const who = serverUser?.name ?? "You";
+  if (!navigator.onLine) {
+    if (vault.session()) await vault.lock("button");
     message("You are offline: log out when the tablet is back online. The tablet is locked.");
+    return;
   }
+  if (vault.session()) {
+    await vault.lock("logout");  // ends the login, then starts again
+  } else {
+    if (await endServerLogin("logout")) serverUser = null;
+    start();
+  }
+  lockReason(`${who} is logged out. Drafts on this tablet stay encrypted until they are unlocked.`);
 });
 
 loop.onReport(async (result) => {
@@ -397,7 +472,16 @@ loop.onReport(async (result) => {
 });
 
 vault.onLock(async (reason) => {
-  if (reason !== "logout" && reason !== "wiped" && serverUser && await endServerLogin(reason)) serverUser = null;
+  const s = vault.session();
+  if (reason === "idle") {
+    resume = { user: s?.user.id, hash: location.hash };
+    const seconds = $("#view-capture").hidden ? IDLE : OPEN_IDLE;
+    lockReason(`Locked after ${duration(seconds)} without use.${resume.hash ? " Unlock to go back to the record." : ""}`);
+  } else {
+    resume = null;
+    lockReason("");
+  }
+  if (reason !== "wiped" && serverUser && await endServerLogin(reason)) serverUser = null;
   await capture.end();
   pack = null;
   location.hash = "";

@@ -45,6 +45,7 @@ def test_the_supervisee_confirms_with_their_own_password_and_the_evidence_says_s
     # A wrong password: not signed, told why, the password field emptied.
     password.fill("not Alex's password")
     page.get_by_role("button", name="Sign as supervisee").click()
+    page.get_by_role("button", name="Sign and lock").click()  # the second signature asks first
     expect(page.locator("#finish-errors")).to_contain_text(
         "Not confirmed: That password is not right for Alex Staff's account")
     expect(block.locator("[role=status]")).to_have_text("Not signed yet.")
@@ -52,6 +53,7 @@ def test_the_supervisee_confirms_with_their_own_password_and_the_evidence_says_s
 
     password.fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Sign as supervisee").click()
+    page.get_by_role("button", name="Sign and lock").click()  # the second signature asks first
     expect(block.locator("[role=status]")).to_have_text(
         re.compile("^Signed by Alex Staff .*; confirmed with their own password$"))
     a.wait_saved()

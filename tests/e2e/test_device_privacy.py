@@ -52,8 +52,8 @@ DUMP_STORAGE = """async () => {
 }"""
 
 DECRYPT_DRAFT = """async (id) => {
-  const vault = await import("/static/js/vault.js");
-  const drafts = await import("/static/js/drafts.js");
+  const vault = await import("/static/build/vault.js");
+  const drafts = await import("/static/build/drafts.js");
   return JSON.stringify((await drafts.loadDraft(vault.session(), id)).doc);
 }"""
 

@@ -119,6 +119,7 @@ def test_the_tablet_opens_at_once_on_silent_wifi_and_syncs_later(lie_fi, tablet)
     page.get_by_label("Supervisee: type your name").fill("Alex Staff")
     tablet.draw("Supervisee")
     page.get_by_role("button", name="Sign as supervisee").click()
+    page.get_by_role("button", name="Sign and lock").click()  # the second signature asks first
     expect(page.locator(".sign-block[data-role=supervisee] [role=status]")).to_have_text(
         re.compile(r"^Signed by Alex Staff"))
     tablet.wait_saved()

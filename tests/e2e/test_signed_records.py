@@ -29,6 +29,7 @@ def sign_by_both(tablet):
     page.get_by_label("Supervisee: type your name").fill("Alex Staff")
     tablet.draw("Supervisee")
     page.get_by_role("button", name="Sign as supervisee").click()
+    page.get_by_role("button", name="Sign and lock").click()  # the second signature asks first
     expect(page.locator(".sign-block[data-role=supervisee] [role=status]")).to_have_text(
         re.compile("^Signed by Alex Staff"))
     tablet.wait_saved()
@@ -113,10 +114,20 @@ def test_signed_offline_locked_everywhere_acknowledged_and_verified(another, liv
         assert re.sub(r"\s+", " ", expected) in text, expected
     assert "acknowledged" in text.lower()
 
-    # The evidence page names both signatures and the trail; verify passes.
+    # The evidence page opens with its verdict, tells the trail in words and keeps the codes in
+    # the technical details; verify passes.
     record.goto(f"/records/{record_id}/evidence")
+    expect(record.locator("#verdict")).to_have_text(re.compile(
+        r"^Signed by Sam Supervisor and Alex Staff on \d{1,2} \w{3} \d{4}; sealed by the server;"
+        r" unchanged since\.$"))
     expect(record.get_by_text("the seal holds")).to_be_visible()
-    trail = record.get_by_role("region", name="Audit trail of this record")
+    happened = record.get_by_role("region", name="What happened to this record")
+    for words in ("the server sealed the record", "added an addendum",
+                  "acknowledged the record from their own login", "downloaded a PDF copy"):
+        expect(happened).to_contain_text(words)
+    trail = record.get_by_role("region", name="Audit entries with their codes")
+    expect(trail).to_be_hidden()  # collapsed until asked for
+    record.get_by_text("Technical details: hashes, the seal's payload and the audit codes").click()
     for action in ("record.sealed", "addendum.added", "record.acknowledged", "record.exported"):
         expect(trail).to_contain_text(action)
     result = live_app.test_cli_runner().invoke(args=["verify"])

@@ -93,16 +93,20 @@ def test_every_section_field_and_answer_is_printed(template):
                 "Probation supervision", "60 minutes", "Signed by both and locked", "c0ffee" * 10 + "abcd",
                 "Not recorded",  # e.g. the empty development goals
                 "Student 1", "JB", "Reading has improved.", "Read the new behaviour policy", "Both",
-                "2026-12-01", "No training or support need recorded.",
+                "1 Dec 2026", "No training or support need recorded.",
                 "Alex Staff", "Sam Supervisor", "I confirm this is an accurate record",
-                "192.0.2.7", "Mozilla/5.0 (iPad; tablet test)", "2026-11-20T10:32:05Z",
+                "192.0.2.7", "Mozilla/5.0 (iPad; tablet test)", "reached the server 20 Nov 2026, 10:32",
                 "The deadline moved to January.", "date fix", "The workload was understated.",
                 "recorded a disagreement", FINGERPRINT, "How to verify this record",
                 "https://supervise.example/evidence/seal-key.pem", "flask --app app verify", "Ed25519"]
     for words in expected:
         assert words in text, words
-    assert "stale" not in text.lower()
-    assert "Alex Staff" in r.metadata.title and "2026-11-20" in r.metadata.title
+    assert "stale" not in text.lower() and "out of date" not in text.lower()
+    assert "Alex Staff" in r.metadata.title and "20 Nov 2026" in r.metadata.title
+    # Times are read in the organisation's zone (London by default), never as raw UTC.
+    assert "2026-11-2" not in text[:text.index("Technical appendix")]
+    assert "Written 22 Nov 2026, 09:00, received by the server 22 Nov 2026, 09:01" in text
+    assert "recorded a disagreement on 23 Nov 2026, 12:00" in text
 
 
 def test_yes_no_answers_read_as_words(template):
@@ -115,7 +119,7 @@ def test_yes_no_answers_read_as_words(template):
 def test_stale_signature_is_marked_and_missing_arrival_said(template):
     doc = signed(new_doc("u-see", "u-sor"))
     text = text_of(reader(evidence(template, doc, valid={doc["signatures"][0]["id"]})))
-    assert text.lower().count("stale: the record changed after this signature") == 1
+    assert text.lower().count("out of date: the record changed after this signature") == 1
     assert "arrival at the server was not recorded" in text
 
 
@@ -130,8 +134,11 @@ def test_unsigned_record_is_not_sealed_nor_acknowledged(template):
 
 
 def test_signature_strokes_are_drawn_as_lines(template):
-    unsigned = content(reader(evidence(template, new_doc("u-see", "u-sor"), status="draft")))
     doc = signed(new_doc("u-see", "u-sor"))
+    blank = signed(new_doc("u-see", "u-sor"))  # the same page furniture, nothing drawn
+    for sig in blank["signatures"]:
+        sig["strokes"] = []
+    unsigned = content(reader(evidence(template, blank)))
     doc["signatures"][0]["strokes"] = [{"points": [[20 * i, 10 + (i % 3) * 40, i] for i in range(8)]},
                                        {"points": [[300, 100, 90]]}]  # a dot
     drawn = content(reader(evidence(template, doc)))
@@ -194,3 +201,58 @@ def test_fonts_folder_can_be_given(template, tmp_path):
     assert pdf.render(evidence(template, doc, status="draft"), fonts_dir=pdf.FONTS_DIR).startswith(b"%PDF")
     with pytest.raises(FileNotFoundError):
         pdf.render(evidence(template, doc, status="draft"), fonts_dir=tmp_path)
+
+
+# The plain verdict first, the technical appendix last
+
+def first_page(ev: dict) -> str:
+    return " ".join((reader(ev).pages[0].extract_text() or "").split())
+
+
+def last_page(ev: dict) -> str:
+    return " ".join((reader(ev).pages[-1].extract_text() or "").split())
+
+
+def test_the_first_page_opens_with_the_verdict_and_the_appendix_keeps_the_hashes(template):
+    doc = signed(new_doc("u-see", "u-sor"))
+    ev = sealed(template, doc, seal_holds=True)
+    first = first_page(ev)
+    assert ("Signed by Sam Supervisor and Alex Staff on 20 Nov 2026; sealed by the server;"
+            " unchanged since.") in first
+    assert first.index("unchanged since") < first.index("Supervisee")  # before the facts
+    assert "c0ffee" not in first and FINGERPRINT not in first and "{" not in first
+    text = text_of(reader(ev))
+    appendix = text[text.index("Technical appendix"):]
+    for words in ("c0ffee" * 10 + "abcd", FINGERPRINT, "How to verify this record", "Payload",
+                  "192.0.2.7", doc["id"], "20 Nov 2026, 10:33 (2026-11-20T10:33:00Z in the payload)"):
+        assert words in appendix, words
+    assert "held against the record as stored" in appendix
+
+
+@pytest.mark.parametrize("case, expected", [
+    ("broken", "but the record as stored no longer matches its seal"),
+    ("unsealed", "not sealed by the server"),
+    ("waiting", "Signed by Sam Supervisor on 20 Nov 2026; waiting for Alex Staff to sign; not sealed."),
+    ("stale", "Signatures out of date: the record changed after it was signed."),
+    ("draft", "Not signed yet: a draft, not sealed."),
+])
+def test_each_verdict_is_said_plainly_on_the_first_page(template, case, expected):
+    doc = signed(new_doc("u-see", "u-sor"))
+    supervisor = next(s["id"] for s in doc["signatures"] if s["role"] == "supervisor")
+    ev = {"broken": lambda: sealed(template, doc, seal_holds=False),
+          "unsealed": lambda: evidence(template, doc),
+          "waiting": lambda: evidence(template, doc, status="signing", valid={supervisor}),
+          "stale": lambda: evidence(template, doc, status="draft", valid=set()),
+          "draft": lambda: evidence(template, new_doc("u-see", "u-sor"), status="draft")}[case]()
+    first = first_page(ev)
+    assert expected in first
+    assert "unchanged since" not in first
+
+
+def test_times_follow_the_zone_the_bundle_names(template):
+    doc = signed(new_doc("u-see", "u-sor"))
+    ev = sealed(template, doc, seal_holds=True, timezone="Asia/Tokyo")
+    text = text_of(reader(ev))
+    assert "Copy made 21 Nov 2026, 17:00 for Robin Admin" in text  # 08:00 UTC
+    assert "reached the server 20 Nov 2026, 19:32" in text
+    assert "Times are shown in Asia/Tokyo" in text

@@ -203,9 +203,17 @@ def test_only_the_supervisee_can_acknowledge(as_user, locked, db):
 def test_the_evidence_page_shows_signers_seal_and_audit_trail(as_user, locked, db):
     alex = as_user("alex.staff@demo.test")
     page = alex.get(f"/records/{locked['id']}/evidence").get_data(as_text=True)
-    for expected in ("the seal holds", "127.0.0.1", "tab-test", locked["signatures"][0]["content_hash"],
-                     "push.applied", "record.sealed", "evidence.view", "Not yet acknowledged"):
+    opening = page[page.index("<h1"):page.index('id="h-signatures"')]
+    assert ("Signed by Sam Supervisor and Alex Staff on 20 Nov 2026; sealed by the server;"
+            " unchanged since.") in opening
+    for expected in ("the seal holds", "Not yet acknowledged", "sent the record from a tablet;"
+                     " the server stored it", "the server sealed the record", "opened the evidence page"):
         assert expected in page
+    technical = page[page.index('<details class="card technical" id="technical">'):]
+    for expected in ("127.0.0.1", "tab-test", locked["signatures"][0]["content_hash"],
+                     "push.applied", "record.sealed", "evidence.view"):
+        assert expected in technical
+        assert expected not in page[:page.index('id="technical"')]
     assert as_user("kim.supervisor@demo.test").get(f"/records/{locked['id']}/evidence").status_code == 404
     refused = list(db.query("SELECT * FROM audit WHERE action = 'evidence.refused'"))
     assert [r["record_id"] for r in refused] == [locked["id"]]

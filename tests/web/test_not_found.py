@@ -30,3 +30,13 @@ def test_each_person_is_offered_only_what_they_may_open(as_user):
 def test_an_api_miss_stays_json(browser):
     response = browser.get("/api/nothing-here")
     assert response.status_code == 404 and response.is_json
+
+
+def test_the_top_bar_offers_the_tablet_only_to_those_who_record_sessions(as_user):
+    def nav(email):
+        page = as_user(email).get("/").get_data(as_text=True)
+        return page.split('<nav aria-label="Main">', 1)[1].split("</nav>", 1)[0]
+    assert ">Tablet</a>" in nav("sam.supervisor@demo.test")
+    assert ">Tablet</a>" in nav("dsl@demo.test")
+    assert ">Tablet</a>" not in nav("alex.staff@demo.test")
+    assert ">Tablet</a>" not in nav("leader@demo.test")

@@ -48,3 +48,10 @@ def test_bad_settings_are_refused_and_nothing_changes(as_user, app):
         assert f'id="{field}-error"' in response.get_data(as_text=True), bad
     db = connect(app.config["DATABASE"])
     assert next(db.query("SELECT count(*) AS n FROM organisation"))["n"] == 0
+
+
+def test_a_leaders_start_page_leads_to_the_settings(as_user):
+    page = as_user("leader@demo.test").get("/").get_data(as_text=True)
+    assert 'href="/settings/organisation"' in page
+    sams = as_user("sam.supervisor@demo.test").get("/").get_data(as_text=True)
+    assert 'href="/settings/organisation"' not in sams

@@ -10,7 +10,8 @@ Alex's, pushed by Sam's tablet), and the answer must be the one its rule predict
     hidden         404, exactly like a record that does not exist
 
 What the app does today for roles with no record scope of their own: `admin` alone and
-`inspector` see no one's records (404); inspector grants are not built yet.
+`inspector` with no grant see no one's records (404); an inspector with a live grant over all
+staff reads Alex's signed record, read-only (webapp/governance/inspectors.py).
 
 One more caller holds no login, only a tablet's push-only credential (Sam's, sent as
 `Authorization: Device` on every request): it may push (`login+device`), and every other
@@ -46,6 +47,7 @@ CALLERS = {
     "leader": "leader@demo.test",
     "admin": "admin.only@matrix.test",
     "inspector": "inspector@matrix.test",
+    "inspector (with a grant)": "inspector.granted@matrix.test",
     "device credential (no login)": None,
 }
 DEVICE_CALLER = "device credential (no login)"
@@ -53,13 +55,16 @@ DEVICE_CALLER = "device credential (no login)"
 DEVICE_ID = f"matrix-{re.sub(r'[^a-z]', '', DEVICE_CALLER)}"
 # Who may act on Alex's record under each record rule (everyone else: 404).
 RECORD_RULES = {
-    "record:view": {"staff (the supervisee)", "supervisor (of the supervisee)", "dsl", "leader"},
+    "record:view": {"staff (the supervisee)", "supervisor (of the supervisee)", "dsl", "leader",
+                    "inspector (with a grant)"},
     "record:resolve": {"supervisor (of the supervisee)", "dsl", "leader"},
     # The device in the URL is Sam's tablet (it pushed the record).
     "device:own": {"supervisor (of the supervisee)"},
     # A safeguarding concern about a learner raised in Sam's session with Alex: the DSL,
     # deputies and leaders (tests/web/test_safeguarding.py walks concerns about staff).
     "concern:view": {"dsl", "leader"},
+    # A session with Alex that did not happen: only Alex's current supervisor records it.
+    "supervisee:current": {"supervisor (of the supervisee)"},
 }
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
 # What a request to each endpoint sends (form fields, or JSON for /sync): valid enough to
@@ -88,9 +93,16 @@ def world(tmp_path_factory, seeded_data):
     db = connect(app.config["DATABASE"])
     with transaction(db):
         for email, name, role in (("admin.only@matrix.test", "Ada Admin", "admin"),
-                                  ("inspector@matrix.test", "Ian Inspector", "inspector")):
+                                  ("inspector@matrix.test", "Ian Inspector", "inspector"),
+                                  ("inspector.granted@matrix.test", "Iris Inspector", "inspector")):
             accounts.create_user(db, app.extensions["vault"], email=email, name=name,
                                  roles=[role], password=DEMO_PASSWORD)
+        # Iris's grant: all staff, any session date, for thirty days.
+        db.execute("INSERT INTO inspector_grants (inspector_id, all_staff, records_from, records_to,"
+                   " expires_on, granted_by, granted_at) VALUES (?, 1, '2000-01-01', '2100-12-31',"
+                   " date('now', '+30 days'), ?, '2026-01-01T00:00:00.000Z')",
+                   [accounts.find_by_email(db, "inspector.granted@matrix.test")["id"],
+                    accounts.find_by_email(db, "leader@demo.test")["id"]])
     doc = signed(new_doc(user_id(db, "alex.staff@demo.test"),
                          user_id(db, "sam.supervisor@demo.test")))
     roles = {caller: set(accounts.find_by_email(db, email)["roles"].split())
@@ -112,7 +124,7 @@ def world(tmp_path_factory, seeded_data):
     concern_id = next(db.query("SELECT id FROM concerns WHERE record_id = ?", [concern["id"]]))["id"]
     db.close()
     return {"app": app, "record_id": doc["id"], "browsers": browsers, "roles": roles, "sam": sam,
-            "concern_id": concern_id}
+            "concern_id": concern_id, "alex": doc["supervisee"]}
 
 
 def give_device_credential(world) -> None:
@@ -128,7 +140,9 @@ def give_device_credential(world) -> None:
 
 def url_values(world, rule) -> dict:
     samples = {"record_id": world["record_id"], "conflict_id": 1, "filename": "css/app.css",
-               "device": "tab-test", "concern_id": world["concern_id"]}
+               "device": "tab-test", "concern_id": world["concern_id"],
+               "supervisee_id": world["alex"],
+               "user_id": world["sam"], "token": "not-an-invite-token-from-this-server"}
     missing = [a for a in rule.arguments if a not in samples]
     assert not missing, f"{rule.rule}: give the matrix a sample value for {missing}"
     return {a: samples[a] for a in rule.arguments}

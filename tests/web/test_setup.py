@@ -80,9 +80,11 @@ def test_create_user_refuses_bad_input_and_writes_nothing(app):
 
 def test_service_worker_precaches_the_shell_and_versions_it(browser):
     body = browser.get("/sw.js").get_data(as_text=True)
-    for url in ("/tablet", "/offline", "/static/js/tablet.js", "/static/vendor/idb.js",
-                "/static/css/app.css"):
+    for url in ("/tablet", "/offline", "/static/build/tablet.js", "/static/css/app.css",
+                "/static/schemas/sync.schema.json", "/static/js/sw-register.js"):
         assert f'"{url}"' in body
+    # The modules are in the bundle (static/build): not cached a second time one by one.
+    assert '"/static/js/tablet.js"' not in body and '"/static/vendor/idb.js"' not in body
     assert 'const VERSION = "' in body and "request.method !== \"GET\"" in body
 
 

@@ -9,6 +9,7 @@ import json
 import re
 import shutil
 import uuid
+from zoneinfo import ZoneInfo
 
 import pytest
 from pypdf import PdfReader
@@ -185,7 +186,9 @@ def test_capture_words_for_a_device_credential_push_and_plain_time():
     words = proof.capture_words(sig, arrival, {"u-alex": "Alex Staff"})
     assert words.startswith("Alex Staff's signature was drawn on Sam Supervisor's tablet (device tab-9)"
                             " and sent with that tablet's sending key, with no login open;")
-    assert proof.plain_time("2026-11-21T09:12:03.120Z") == "21 Nov 2026 at 09:12 UTC"
+    assert proof.plain_time("2026-11-21T09:12:03.120Z") == "21 Nov 2026, 09:12"  # London, GMT
+    assert proof.plain_time("2026-07-21T09:12:03.120Z") == "21 Jul 2026, 10:12"  # BST
+    assert proof.plain_time("2026-11-21T20:12:03Z", ZoneInfo("Asia/Tokyo")) == "22 Nov 2026, 05:12"
 
 
 # Confirming with the supervisee's own password

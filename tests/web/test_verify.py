@@ -217,3 +217,33 @@ def test_every_module_catches_the_errors_of_the_driver_in_use():
     raised = db_module.sqlite3.OperationalError
     assert sqlite_utils.utils.OperationalError is raised
     assert push.sqlite3.OperationalError is raised and routes.sqlite3.OperationalError is raised
+
+
+def test_every_optional_encrypted_text_is_checked_and_a_tampered_one_named(app, db):
+    """The demo year (actions done, carried and dropped, sessions that did not happen,
+    requests with notes): all decrypt; each optional encrypted column is opened, NULLs
+    skipped, and a value moved to another row is named."""
+    from webapp.db import transaction
+    from webapp.evidence.verify import ENCRYPTED, decryption_faults
+    from webapp.oversight import demo
+    vault = app.extensions["vault"]
+    with app.app_context(), transaction(db):
+        demo.add_history(db, vault, app.extensions["seal_key"])
+    assert decryption_faults(db, vault) == ([], decryption_faults(db, vault)[1])
+    columns = {(table, column) for table, column, _ in ENCRYPTED}
+    for table, column in (("actions", "owner_name_enc"), ("action_events", "reason_enc"),
+                          ("review_states", "comment_enc"), ("session_requests", "note_enc"),
+                          ("missed_sessions", "reason_enc"), ("feedback_answers", "comment_enc"),
+                          ("legal_holds", "reason_enc"), ("staff_imports", "rows_enc")):
+        assert (table, column) in columns
+    rows = list(db.query("SELECT rowid, reason_enc FROM missed_sessions"))
+    assert len(rows) >= 1
+    other = next(db.query("SELECT reason_enc FROM missed_sessions WHERE rowid != ?", [rows[0]["rowid"]]),
+                 None) or {"reason_enc": flip(rows[0]["reason_enc"])}
+    with db.conn:
+        db.execute("UPDATE missed_sessions SET reason_enc = ? WHERE rowid = ?",
+                   [other["reason_enc"], rows[0]["rowid"]])
+    found, _ = decryption_faults(db, vault)
+    assert len(found) == 1 and found[0].startswith("missed_sessions ") and "reason_enc" in found[0]
+    code, _, err = verify(app)
+    assert code != 0 and any("missed_sessions" in f for f in faults(err))

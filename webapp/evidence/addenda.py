@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import uuid
 
-from webapp import access, audit
+from webapp import access, audit, times
 from webapp.people.accounts import now_iso
 from webapp.records import store
 
@@ -102,8 +102,9 @@ def add(db, vault, user, row: dict, addendum: dict, device: str, *, restricted: 
 
 
 def notice_text(when: str) -> str:
-    """What someone who may not read a restricted note sees, when the DSL lets them know."""
-    return f"A restricted safeguarding note was added on {when[:10]}."
+    """What someone who may not read a restricted note sees, when the DSL lets them know
+    (`when`: the time it was received; its date where the organisation is)."""
+    return f"A restricted safeguarding note was added on {times.day(when)}."
 
 
 def list_for(db, vault, record_id: str, viewer) -> list[dict]:
@@ -121,7 +122,7 @@ def list_for(db, vault, record_id: str, viewer) -> list[dict]:
                 day = row["received_at"][:10]
                 out.append({"id": row["id"], "author": None, "author_name": "Restricted safeguarding note",
                             "written_at": day, "received_at": day, "device": None,
-                            "text": notice_text(day), "reason": "", "restricted": True,
+                            "text": notice_text(row["received_at"]), "reason": "", "restricted": True,
                             "notice": True})
             continue
         out.append({"id": row["id"], "author": row["author_id"], "author_name": row["author_name"],
@@ -153,6 +154,30 @@ def awaiting(db, user) -> list[dict]:
         " WHERE r.supervisee_id = ? AND r.status = 'signed'"
         " AND r.id NOT IN (SELECT record_id FROM acknowledgements) ORDER BY r.session_date",
         [user.id]))
+
+
+def may_answer(db, user, row: dict | None) -> bool:
+    """Whether `user` is shown the form to answer this record: its supervisee, the record
+    signed by both, not answered yet."""
+    return (row is not None and row["supervisee_id"] == user.id and row["status"] == "signed"
+            and db.execute("SELECT 1 FROM acknowledgements WHERE record_id = ?",
+                           [row["id"]]).fetchone() is None)
+
+
+def disagreements_for(db, vault, supervisor_id: str) -> list[dict]:
+    """Disagreements with records `supervisor_id` conducted that they have not answered yet
+    (no addendum of theirs since), oldest first, each with the supervisee's own words: for
+    the supervisor's start page. The caller keeps only records the supervisor may still read."""
+    rows = db.query(
+        "SELECT r.id, r.session_date, u.name AS supervisee_name, a.at, a.words_enc"
+        " FROM acknowledgements a JOIN records r ON r.id = a.record_id"
+        " JOIN users u ON u.id = r.supervisee_id"
+        " WHERE a.kind = 'disagreed' AND r.supervisor_id = ?"
+        " AND NOT EXISTS (SELECT 1 FROM addenda d WHERE d.record_id = r.id AND d.author_id = ?"
+        " AND d.received_at >= a.at) ORDER BY a.at", [supervisor_id, supervisor_id])
+    return [{"id": r["id"], "session_date": r["session_date"], "supervisee_name": r["supervisee_name"],
+             "at": r["at"], "words": vault.open_text("acknowledgements", r["id"], "words_enc",
+                                                     r["words_enc"])} for r in rows]
 
 
 def acknowledge(db, vault, user, row: dict, kind: str, words, *, ip: str, user_agent: str) -> None:

@@ -1,5 +1,9 @@
-"""A session record as a PDF copy: every answer, the signatures drawn again from their
-strokes, addenda, the supervisee's acknowledgement, and the seal with how to verify it.
+"""A session record as a PDF copy: a plain verdict first, every answer, the signatures drawn
+again from their strokes, addenda, the supervisee's acknowledgement, then a technical appendix
+(ids, hashes, addresses, the seal, its payload and how to verify it).
+
+Times are shown in the organisation's zone, en-GB ("26 Nov 2026, 07:34"), which the bundle
+names (`timezone`); the seal's payload keeps UTC.
 
 `render(evidence)` is a pure function of the evidence bundle (see `evidence.routes.bundle`). Text is
 set in DejaVu Sans (`make vendor` copies it into static/vendor/fonts), so any script it
@@ -17,6 +21,7 @@ import unicodedata2 as unicodedata
 from fpdf import FPDF
 
 from webapp.access import CONFIDENTIALITY
+from webapp.evidence import plain
 
 FONTS_DIR = Path(__file__).resolve().parents[2] / "static" / "vendor" / "fonts"
 STATUSES = {"draft": "Draft", "signing": "Awaiting a signature", "signed": "Signed by both and locked"}
@@ -133,6 +138,8 @@ def answer_text(field: dict, value) -> str | None:
     """An answer as the record page shows it; None when nothing was recorded."""
     if value is None or value == "":
         return None
+    if field["type"] == "date":
+        return plain.day(value, plain.zone_of({}))  # a calendar date: no zone to shift it
     if field["type"] == "yesno":
         return "Yes" if value else "No"
     if field["type"] == "choice":
@@ -145,15 +152,18 @@ def render(evidence: dict, fonts_dir: Path | str = FONTS_DIR) -> bytes:
     record, doc, template = evidence["record"], evidence["doc"], evidence["template"]
     people = evidence.get("people") or {}
     supervisee = people.get(doc.get("supervisee"), "unknown")
+    zone = plain.zone_of(evidence)
     pdf = _Pdf(record["id"], Path(fonts_dir))
-    title = f"{template['title']}: {supervisee}, {doc.get('session_date') or 'no date'}"
+    title = f"{template['title']}: {supervisee}, {plain.day(doc.get('session_date'), zone) or 'no date'}"
     pdf.set_title(unicodedata.normalize("NFC", title))
     pdf.set_author("Supervise")
     pdf.set_creator("Supervise")
     pdf.add_page()
     pdf.para(title, 16, INK, bold=True)
-    pdf.para(f"Copy made {evidence.get('generated_at', '')} for {evidence.get('generated_for', '')}."
-             " Confidential: a staff supervision record.", 8.5, MUTED)
+    pdf.para(f"Copy made {plain.when(evidence.get('generated_at'), zone)} for"
+             f" {evidence.get('generated_for', '')}. Confidential: a staff supervision record.",
+             8.5, MUTED)
+    _verdict(pdf, plain.verdict(evidence))
     confidentiality = evidence.get("confidentiality") or CONFIDENTIALITY
     pdf.para(confidentiality, 9, INK, bold=True)
     pdf.ln(2)
@@ -167,11 +177,26 @@ def render(evidence: dict, fonts_dir: Path | str = FONTS_DIR) -> bytes:
             pdf.answer(field["label"], answer_text(field, (doc.get("fields") or {}).get(field["id"])))
         for lst in section.get("lists", []):
             _list(pdf, lst, (doc.get("lists") or {}).get(lst["id"]) or [])
-    _signatures(pdf, evidence, people)
-    _addenda(pdf, evidence.get("addenda") or [])
-    _acknowledgement(pdf, evidence.get("acknowledgement"))
-    _seal(pdf, evidence)
+    _signatures(pdf, evidence, people, zone)
+    _addenda(pdf, evidence.get("addenda") or [], zone)
+    _acknowledgement(pdf, evidence.get("acknowledgement"), zone)
+    _appendix(pdf, evidence, zone)
     return bytes(pdf.output())
+
+
+def _verdict(pdf: _Pdf, verdict: dict):
+    """The plain verdict, framed, in the colour of its news."""
+    good = verdict["state"] == "sealed"
+    pdf.ln(1)
+    top = pdf.get_y()
+    pdf.set_x(pdf.l_margin + 3)
+    pdf.style(11, INK if good else (160, 40, 20), bold=True)
+    pdf.multi_cell(pdf.w - pdf.l_margin - pdf.r_margin - 6, 5.5, pdf.safe(verdict["text"]),
+                   align="L", new_x="LMARGIN", new_y="NEXT", padding=(2, 0, 2, 0))
+    pdf.set_draw_color(*(RULE if good else (160, 40, 20)))
+    pdf.set_line_width(0.4)
+    pdf.rect(pdf.l_margin, top, pdf.w - pdf.l_margin - pdf.r_margin, pdf.get_y() - top)
+    pdf.ln(3)
 
 
 def _facts(pdf: _Pdf, evidence: dict, people: dict):
@@ -180,11 +205,11 @@ def _facts(pdf: _Pdf, evidence: dict, people: dict):
     minutes = doc.get("duration_minutes")
     facts = [("Supervisee", people.get(doc.get("supervisee"), "unknown")),
              ("Supervisor", people.get(doc.get("supervisor"), "unknown")),
-             ("Date", doc.get("session_date") or "—"), ("Start", doc.get("start_time") or "—"),
+             ("Date", plain.day(doc.get("session_date"), plain.zone_of(evidence)) or "—"),
+             ("Start", doc.get("start_time") or "—"),
              ("Length", f"{minutes} minutes" if minutes else "—"),
              ("Kind", kinds.get(doc.get("kind"), doc.get("kind") or "—")),
-             ("Status", STATUSES.get(record["status"], record["status"])),
-             ("Revision", str(record["rev"])), ("Content hash (SHA-256)", record["content_hash"])]
+             ("Status", STATUSES.get(record["status"], record["status"]))]
     for label, value in facts:
         pdf.style(9, INK, bold=True)
         pdf.cell(45, LINE, pdf.safe(label))
@@ -202,10 +227,12 @@ def _list(pdf: _Pdf, lst: dict, items: list):
             pdf.add_page()
         pdf.para(f"{lst['label']} {n}", 10.5, INK, bold=True)
         for field in lst["fields"]:
+            if field.get("hidden"):  # which earlier action a review names: kept, not printed
+                continue
             pdf.answer(field["label"], answer_text(field, item.get(field["id"])), indent=4)
 
 
-def _signatures(pdf: _Pdf, evidence: dict, people: dict):
+def _signatures(pdf: _Pdf, evidence: dict, people: dict, zone):
     pdf.heading("Signatures")
     sigs = evidence["doc"].get("signatures") or []
     if not sigs:
@@ -221,24 +248,24 @@ def _signatures(pdf: _Pdf, evidence: dict, people: dict):
         role = str(sig.get("role") or "signer").capitalize()
         typed = f" (typed name: “{sig['name']}”)" if sig.get("name") else ""
         pdf.para(f"{role}: {people.get(sig.get('signer'), 'unknown')}{typed}", bold=True)
-        pdf.para(f"“{sig.get('statement', '')}”", 9)
-        device, at = sig.get("device") or "unknown", sig.get("signed_at") or "unknown time"
-        pdf.para(f"Signed on device {device} at {at} (the device's clock)", 8.5, MUTED)
+        pdf.para(f"“{plain.statement_words(sig.get('statement'), evidence['doc'].get('session_date'))}”", 9)
+        at = plain.when(sig.get("signed_at"), zone) or "an unknown time"
         came = arrivals.get(sig.get("id"))
-        pdf.para(f"Reached the server {came.get('server_time')} from {came.get('ip') or 'an unknown address'}"
-                 f"; {came.get('user_agent') or 'no user agent'}" if came
-                 else "Its arrival at the server was not recorded.", 8.5, MUTED)
+        pdf.para(f"Signed {at} by the tablet's clock; "
+                 + (f"reached the server {plain.when(came.get('server_time'), zone)}." if came
+                    else "its arrival at the server was not recorded."), 8.5, MUTED)
         if words := (evidence.get("capture") or {}).get(sig.get("id")):
             pdf.para(words, 8.5, INK)
         if sig.get("id") in valid:
             pdf.para("Valid: signs the record as it stands.", 8.5, INK)
         else:
-            pdf.para("Stale: the record changed after this signature.", 8.5, (160, 40, 20), bold=True)
+            pdf.para("Out of date: the record changed after this signature.", 8.5, (160, 40, 20),
+                     bold=True)
         pdf.set_left_margin(pdf.l_margin - BOX_W - 5)
         pdf.set_xy(pdf.l_margin, (max(pdf.get_y(), top + BOX_H) if pdf.page == page else pdf.get_y()) + 4)
 
 
-def _addenda(pdf: _Pdf, addenda: list):
+def _addenda(pdf: _Pdf, addenda: list, zone):
     pdf.heading("Addenda")
     if not addenda:
         pdf.para("No addenda.", color=MUTED)
@@ -249,34 +276,68 @@ def _addenda(pdf: _Pdf, addenda: list):
             continue
         restricted = "Restricted safeguarding note" if note.get("restricted") else "Addendum"
         pdf.para(f"{restricted} by {note.get('author_name', 'unknown')}", bold=True)
-        pdf.para(f"Written {note.get('written_at')}, received by the server {note.get('received_at')}",
-                 8.5, MUTED)
+        pdf.para(f"Written {plain.when(note.get('written_at'), zone)}, received by the server"
+                 f" {plain.when(note.get('received_at'), zone)}", 8.5, MUTED)
         if note.get("reason"):
             pdf.para(f"Reason: {note['reason']}", 9)
         pdf.para(note.get("text", ""))
         pdf.ln(2)
 
 
-def _acknowledgement(pdf: _Pdf, ack: dict | None):
+def _acknowledgement(pdf: _Pdf, ack: dict | None, zone):
     pdf.heading("Supervisee's acknowledgement")
     if ack is None:
         pdf.para("Not yet acknowledged by the supervisee.", color=MUTED)
         return
     did = "acknowledged the record" if ack["kind"] == "acknowledged" else "recorded a disagreement"
-    pdf.para(f"{ack.get('name', 'The supervisee')} {did} on {ack.get('at')}, from their own login.")
+    pdf.para(f"{ack.get('name', 'The supervisee')} {did} on {plain.when(ack.get('at'), zone)},"
+             " from their own login.")
     if ack.get("text"):
         pdf.ln(1)
         pdf.para(f"In their words: “{ack['text']}”", indent=4)
 
 
-def _seal(pdf: _Pdf, evidence: dict):
+def _appendix(pdf: _Pdf, evidence: dict, zone):
+    """The technical appendix, on its own page: ids, hashes, devices and addresses, the seal,
+    its payload and how to verify it."""
+    pdf.add_page()
+    pdf.para("Technical appendix", 16, INK, bold=True)
+    pdf.para("For checking this copy: identifiers, hashes, where each signature came from and the"
+             f" server's seal. Times are shown in {zone.key}; the seal's payload keeps them in UTC.",
+             8.5, MUTED)
+    record, doc = evidence["record"], evidence["doc"]
+    pdf.heading("Record")
+    pdf.answer("Record id", record["id"])
+    pdf.answer("Revision", str(record["rev"]))
+    pdf.answer("Content hash (SHA-256)", record["content_hash"])
+    arrivals, people = evidence.get("arrivals") or {}, evidence.get("people") or {}
+    sigs = doc.get("signatures") or []
+    if sigs:
+        pdf.heading("Signatures in detail")
+    for sig in sigs:
+        role = str(sig.get("role") or "signer").capitalize()
+        came = arrivals.get(sig.get("id"))
+        where = (f"Reached the server from {came.get('ip') or 'an unknown address'}"
+                 f"; {came.get('user_agent') or 'no user agent'}" if came else "Arrival not recorded")
+        pdf.answer(f"{role}: {people.get(sig.get('signer'), 'unknown')}",
+                   f"Device {sig.get('device') or 'unknown'}. {where}. Signs content"
+                   f" {sig.get('content_hash') or 'unknown'}. The statement exactly as signed:"
+                   f" “{sig.get('statement', '')}”")
+    ack = evidence.get("acknowledgement")
+    if ack and (ack.get("ip") or ack.get("user_agent")):
+        pdf.answer("Acknowledgement sent from", f"{ack.get('ip') or 'an unknown address'};"
+                   f" {ack.get('user_agent') or 'no user agent'}")
+    _seal(pdf, evidence, zone)
+
+
+def _seal(pdf: _Pdf, evidence: dict, zone):
     pdf.heading("Seal")
     seal = evidence.get("seal")
     if seal is None:
         pdf.para("This record is not sealed: it is sealed by the server when both people have signed it.",
                  color=MUTED)
         return
-    pdf.answer("Sealed at", seal["sealed_at"])
+    pdf.answer("Sealed at", f"{plain.when(seal['sealed_at'], zone)} ({seal['sealed_at']} in the payload)")
     pdf.answer("Server key fingerprint (SHA-256)", seal["fingerprint"])
     pdf.answer("Seal signature (Ed25519, base64)", seal["signature"])
     if evidence.get("seal_holds") is not None:
@@ -286,7 +347,7 @@ def _seal(pdf: _Pdf, evidence: dict):
     pdf.para("The seal is an Ed25519 signature made by the organisation's server key over the payload"
              " below (its UTF-8 bytes; line breaks here only wrap it to the page). The payload names the"
              " record, its revision, the content hash, the hash of each signature, how each signature was"
-             " captured (from version 2) and the time of sealing."
+             " captured (from version 2) and the time of sealing (UTC)."
              f" Download the public key from {evidence.get('key_url', '')} and check that its SHA-256"
              f" fingerprint is {seal['fingerprint']}, then verify the signature over the payload with it."
              " An administrator can run “flask --app app verify” on the server to check every seal and"

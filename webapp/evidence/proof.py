@@ -18,13 +18,12 @@ capture. `seal_faults` checks each by its own rules.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 
 from sync import signatures
 from sync.canonical import canonical_json, content_hash
-from webapp import audit
+from webapp import audit, times
 from webapp.evidence.seal import SealKey, verify
 from webapp.people.accounts import now_iso
 from webapp.records import session_form, store
@@ -174,6 +173,8 @@ def seal(db, key: SealKey, doc: dict, rev: int, digest: str, user_id: str) -> di
     db.execute("INSERT INTO seals (record_id, rev, payload, signature, key_fingerprint, sealed_at)"
                " VALUES (:record_id, :rev, :payload, :signature, :key_fingerprint, :sealed_at)", row)
     audit.record(db, user_id, "record.sealed", doc["id"], f"rev {rev}")
+    from webapp.oversight import requests  # a signed session answers its supervisee's requests
+    requests.close_answered(db, doc, user_id)
     return row
 
 
@@ -243,17 +244,17 @@ def seal_faults(db, vault, key: SealKey, seal: dict, *, row=_LOAD, doc=_LOAD) ->
     return faults
 
 
-def plain_time(stamp: str | None) -> str:
-    """An ISO time as people read it: "20 Nov 2026 at 10:31 UTC"."""
-    try:
-        when = dt.datetime.fromisoformat(str(stamp).replace("Z", "+00:00")).astimezone(dt.UTC)
-    except ValueError:
-        return str(stamp or "an unknown time")
-    return f"{when.day} {when:%b %Y} at {when:%H:%M} UTC"
+def plain_time(stamp: str | None, zone=None) -> str:
+    """An ISO time as people read it, in the organisation's zone (or `zone`): "20 Nov 2026, 10:31"."""
+    if not stamp:
+        return "an unknown time"
+    return times.when(stamp, zone)
 
 
-def capture_words(sig: dict, arrival: dict | None, people: dict, ack: dict | None = None) -> str:
-    """How one signature was captured, in plain words (the evidence page and the PDF)."""
+def capture_words(sig: dict, arrival: dict | None, people: dict, ack: dict | None = None,
+                  zone=None) -> str:
+    """How one signature was captured, in plain words (the evidence page and the PDF), times in
+    `zone` (the organisation's when None)."""
     signer = people.get(sig.get("signer"), "the signer")
     came = capture(arrival)
     if came is None:
@@ -274,12 +275,12 @@ def capture_words(sig: dict, arrival: dict | None, people: dict, ack: dict | Non
         return words + "."
     if came["confirmed"]:
         words += (f"; {signer} confirmed it with their own password at"
-                  f" {plain_time(came['confirmed']['at'])}.")
+                  f" {plain_time(came['confirmed']['at'], zone)}.")
     else:
         words += f"; it was not confirmed with {signer}'s own password."
     if ack and ack.get("user") == sig.get("signer"):
         did = "acknowledged the record" if ack["kind"] == "acknowledged" else "recorded a disagreement"
-        words += f" {ack['name']} {did} from their own login on {plain_time(ack['at'])}."
+        words += f" {ack['name']} {did} from their own login on {plain_time(ack['at'], zone)}."
     else:
         words += f" {signer} has not acknowledged the record from their own login yet."
     return words

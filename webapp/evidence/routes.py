@@ -9,6 +9,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    g,
     make_response,
     redirect,
     render_template,
@@ -18,14 +19,15 @@ from flask import (
 from flask_login import current_user, login_required
 
 from sync import signatures
-from webapp import access, audit
+from webapp import access, audit, organisation
 from webapp.db import get_db, transaction
-from webapp.evidence import addenda, pdf, proof
+from webapp.evidence import addenda, pdf, plain, proof
 from webapp.people import accounts
 from webapp.people.accounts import now_iso
 from webapp.people.auth import vault
 from webapp.records import session_form, store
 from webapp.records.review import record_or_404
+from webapp.records.review import show as show_record
 
 bp = Blueprint("signed", __name__)
 
@@ -43,8 +45,10 @@ def bundle(db, row: dict) -> dict:
     ack = addenda.acknowledgement(db, vault(), row["id"])
     people = accounts.names(db, [doc["supervisee"], doc["supervisor"]]
                             + [a["pushed_by"] for a in came.values()])
-    return {
-        "capture": {s["id"]: proof.capture_words(s, came.get(s["id"]), people, ack)
+    timezone = organisation.current().timezone  # times are shown in it; pdf.py stays pure
+    evidence = {
+        "capture": {s["id"]: proof.capture_words(s, came.get(s["id"]), people, ack,
+                                                 plain.zone_of({"timezone": timezone}))
                     for s in doc.get("signatures") or []},
         "confirmed": {sig_id for sig_id, a in came.items() if a.get("confirmation_id") is not None},
         "record": {k: row[k] for k in ("id", "rev", "status", "content_hash")},
@@ -58,8 +62,10 @@ def bundle(db, row: dict) -> dict:
                        if seal else None),
         "key_url": url_for("signed.public_key", _external=True),
         "confidentiality": access.CONFIDENTIALITY,
-        "generated_at": now_iso(), "generated_for": current_user.name,
+        "generated_at": now_iso(), "generated_for": current_user.name, "timezone": timezone,
     }
+    evidence["verdict"] = plain.verdict(evidence)
+    return evidence
 
 
 def audit_trail(db, record_id: str, viewer) -> list[dict]:
@@ -75,6 +81,28 @@ def audit_trail(db, record_id: str, viewer) -> list[dict]:
     hidden = set(access.HIDDEN_IN_TRAIL)
     return [r for r in rows
             if r["user_id"] == viewer.id or not hidden.intersection((r["user_roles"] or "").split())]
+
+
+@bp.app_template_filter("event_words")
+def event_words(entry: dict) -> str:
+    """An audit entry's code in words (templates: `{{ entry|event_words }}`)."""
+    return plain.event_words(entry["action"], entry.get("detail"))
+
+
+@bp.app_template_filter("statement_words")
+def statement_words(statement: str, session_date: str | None) -> str:
+    """`{{ sig.statement|statement_words(doc.session_date) }}`: its date as people read it."""
+    return plain.statement_words(statement, session_date)
+
+
+@bp.app_template_global("disagreements_to_answer")
+def disagreements_to_answer() -> list[dict]:
+    """For the start page: disagreements with records the user conducted, not yet answered."""
+    if not current_user.is_authenticated:
+        return []
+    db = get_db()
+    return [d for d in addenda.disagreements_for(db, vault(), current_user.id)
+            if access.can_view(db, current_user, store.get_row(db, d["id"]))]
 
 
 @bp.get("/records/<record_id>/evidence")
@@ -143,6 +171,11 @@ def acknowledge(record_id: str):
                                 user_agent=request.user_agent.string)
         flash("Thank you: your answer is recorded with the record.", "info")
     except addenda.AddendumError as exc:
+        if addenda.may_answer(db, current_user, row):
+            # The supervisee's own slip (no words, too long): the record again with the reason
+            # beside the form and what they typed kept; the box's autofocus brings the page there.
+            g.ack_error, g.ack_words = f"Not recorded: {exc}.", request.form.get("words") or ""
+            return show_record(record_id), 400
         flash(f"Not recorded: {exc}.", "error")
     return redirect(url_for("review.show", record_id=record_id) + "#acknowledgement", code=303)
 

@@ -29,13 +29,22 @@ ENCRYPTED = [
     ("acknowledgements", "words_enc", lambda r: r["record_id"]),
     ("concerns", "details_enc", lambda r: r["record_id"]),
     ("concern_entries", "text_enc", lambda r: r["id"]),
+    ("actions", "owner_name_enc", lambda r: f"{r['record_id']}/{r['item_id']}"),
+    ("action_events", "reason_enc", lambda r: f"{r['record_id']}/{r['item_id']}/{r['id']}"),
+    ("review_states", "comment_enc", lambda r: r["record_id"]),
+    ("session_requests", "note_enc", lambda r: r["id"]),
+    ("missed_sessions", "reason_enc", lambda r: r["id"]),
+    ("feedback_answers", "comment_enc", lambda r: r["id"]),
+    ("legal_holds", "reason_enc", lambda r: str(r["id"])),
+    ("staff_imports", "rows_enc", lambda r: r["id"]),
 ]
 
 
 def decryption_faults(db, vault) -> tuple[list[str], int]:
     faults, count = [], 0
     for table, column, key in ENCRYPTED:
-        for row in db.query(f"SELECT * FROM {table}"):
+        # Optional text (a comment, a reason) is NULL when none was given: nothing to open.
+        for row in db.query(f"SELECT * FROM {table} WHERE {column} IS NOT NULL"):
             count += 1
             name = key(row)
             try:

@@ -71,6 +71,17 @@ def _send(config, messages: list[EmailMessage]) -> None:
             smtp.send_message(msg)
 
 
+def site_url(config) -> str:
+    """The site's address for links in emails (SUPERVISE_BASE_URL, else the request's)."""
+    return _base_url(config)
+
+
+def send_messages(config, messages: list[EmailMessage]) -> None:
+    """Send these emails in one SMTP conversation (SUPERVISE_SMTP_URL): also used by the
+    supervision reminders (webapp/oversight/reminders.py)."""
+    _send(config, messages)
+
+
 def _deliver(db, config, row: dict, *, reminder: bool) -> int:
     people = concerns.recipients(db)
     if not people:
@@ -160,17 +171,27 @@ def db_pending(db) -> bool:
 
 @click.command("reminders")
 @with_appcontext
-def reminders_command():
+@click.option("--send", is_flag=True,
+              help="Also deliver each person's supervision reminders: on their start page, and"
+                   " by email once a day (webapp/oversight/reminders.py).")
+def reminders_command(send: bool):
     """Email the DSL and deputies: new concerns not told yet, and concerns unacknowledged
-    for more than one working day (run it every hour or so)."""
+    for more than one working day (run it every hour or so). Then print each person's
+    supervision reminders (sessions due or overdue, actions, records awaiting a signature or
+    an acknowledgement); `--send` delivers them (run it daily)."""
+    from webapp.oversight import reminders
+    from webapp.people.accounts import today
     config = current_app.config
+    db = get_db()
     if not configured(config):
         click.echo("SUPERVISE_SMTP_URL is not set: no email sent.")
-        return
-    db = get_db()
-    new = send_pending(db, config)
-    late = send_reminders(db, config)
-    click.echo(f"{new} new concern(s) told, {late} reminder(s) sent.")
+    else:
+        new = send_pending(db, config)
+        late = send_reminders(db, config)
+        click.echo(f"{new} new concern(s) told, {late} reminder(s) sent.")
+    people, emails = reminders.run(db, config, today(), send=send, echo=click.echo)
+    click.echo(f"Supervision reminders: {people} person(s) with something due"
+               + (f", {emails} email(s) sent." if send else " (not sent: add --send)."))
 
 
 def init_app(app) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
@@ -11,6 +9,8 @@ from flask_wtf.csrf import generate_csrf
 from webapp import access, audit
 from webapp.crypto import b64
 from webapp.db import get_db, transaction
+from webapp.oversight import requests as asking
+from webapp.oversight import schedule
 from webapp.people import accounts, sessions
 from webapp.people.auth import current_session, vault
 from webapp.records import session_form, store
@@ -102,21 +102,24 @@ def device():
 
 
 def policy(db) -> dict:
-    row = next(db.query("SELECT * FROM policy WHERE id = 1"), None)
-    return row or {"name": "Supervision", "interval_days": 30, "probation_interval_days": 14}
+    """The supervision frequency as the pack sends it (webapp/oversight/schedule.py): the
+    interval and the probation interval as a count and a unit, and in days (a month as 30)."""
+    rules = schedule.load_policy(db)
+
+    def interval(i) -> dict:
+        return {"count": i.count, "unit": i.unit}
+    return {"name": rules.name, "preset": rules.preset,
+            "interval_days": rules.regular.approx_days(),
+            "probation_interval_days": rules.probation.approx_days(),
+            "interval": interval(rules.regular), "grace_days": rules.grace_days,
+            "probation_interval": interval(rules.probation),
+            "roles": {role: interval(i) for role, i in rules.roles.items()}}
 
 
-def next_due(db, person: dict, rules: dict) -> str:
-    """When this person's next supervision is due: last signed regular session (scheduled or
-    probation) + the interval. Additional and separate safeguarding sessions do not count."""
-    last = next(db.query("SELECT max(session_date) AS d FROM records WHERE supervisee_id = ?"
-                         " AND status = 'signed' AND kind IN ('scheduled', 'probation')",
-                         [person["id"]]))["d"]
-    days = (rules["probation_interval_days"] if accounts.on_probation(person)
-            else rules["interval_days"])
-    if last is None:
-        return accounts.today()
-    return (dt.date.fromisoformat(last) + dt.timedelta(days=days)).isoformat()
+def next_due(db, person: dict, rules: dict | None = None) -> str:
+    """When this person's next supervision is due today: one rule everywhere
+    (webapp.oversight.schedule; additional and safeguarding sessions do not count)."""
+    return schedule.status(db, person, accounts.today()).due
 
 
 def safeguarding_people(db, user) -> list[dict]:
@@ -135,10 +138,17 @@ def pack():
     db = get_db()
     rules = policy(db)
     people = accounts.current_supervisees(db, current_user.id)
+    dues = schedule.statuses(db, people, accounts.today())
+    # Open requests to talk sooner, with the note: the pack is this user's own and the
+    # tablet keeps it encrypted (vault.js refreshPack).
+    box, asked = vault(), asking.open_for(db, [p["id"] for p in people])
     # email: prefilled when the supervisee confirms their signature with their own password.
     supervisees = [{"id": p["id"], "name": p["name"], "email": p["email"],
                     "probation": accounts.on_probation(p),
-                    "probation_end": p["probation_end"], "next_due": next_due(db, p, rules)}
+                    "probation_end": p["probation_end"], "next_due": dues[p["id"]].due,
+                    "overdue_after": dues[p["id"]].overdue_after, "due_state": dues[p["id"]].state,
+                    "requests": [{"id": r["id"], "asked_at": r["asked_at"], "kind": r["kind"],
+                                  "note": asking.note(box, r)} for r in asked.get(p["id"], [])]}
                    for p in people]
     # The DSL and deputies may hold a separate safeguarding supervision with any active member
     # of staff, offline too: everyone is listed apart from their own supervisees. No due date
@@ -158,7 +168,7 @@ def pack():
         "actions": store.open_actions(db, vault(), [p["id"] for p in people]),
         "templates": [template],
         "kinds": template["kinds"],
-        "policy": {k: rules[k] for k in ("name", "interval_days", "probation_interval_days")},
+        "policy": rules,
     })
     response.headers["Cache-Control"] = "no-store"
     return response

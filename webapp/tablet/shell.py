@@ -21,41 +21,53 @@ SHELL_PAGES = ("/tablet", "/offline")
 ICON = "/static/icons/icon.svg"
 
 
+# What the shell pages load, kept for offline use: the bundle (static/build, made by esbuild:
+# `make bundle`), the stylesheet, the icon, the sync schema (checked before signing) and the
+# script that registers the service worker (on every page).
+PRECACHED = ("build/*.js", "css/*.css", "icons/icon.svg", "schemas/*.json", "js/sw-register.js")
+BUNDLE_META = "build/meta.json"
+ENTRY = "build/tablet.js"
+
+
 @functools.cache
-def _assets(static_folder: str) -> tuple[tuple[str, ...], str]:
-    """The precache list of static files and a version hash over them and the templates."""
+def _assets(static_folder: str) -> tuple[tuple[str, ...], str, tuple[str, ...]]:
+    """The precache list, a version hash over it and the templates, and the page's modules."""
     static = Path(static_folder)
+    meta_path = static / BUNDLE_META
+    if not meta_path.exists():
+        raise RuntimeError(f"{meta_path} is missing: run `make bundle` (esbuild) first")
     digest = hashlib.sha256()
-    files = []
-    for path in sorted(static.rglob("*")):
-        # The PNG icons are for installing (fetched by the browser once), not for offline use.
-        # htmx is for the online pages only: the shell pages do not load it.
-        if path.is_file() and path.suffix in {".js", ".css", ".svg", ".png", ".webmanifest", ".json"} \
-                and not (path.suffix == ".png" and path.parent.name == "icons") \
-                and path.name != "htmx.min.js":
-            files.append("/static/" + path.relative_to(static).as_posix())
-            digest.update(path.read_bytes())
+    files = sorted({path for pattern in PRECACHED for path in static.glob(pattern) if path.is_file()})
+    for path in files:
+        digest.update(path.read_bytes())
     templates = Path(current_app.template_folder)
     for path in sorted(templates.rglob("*.html")):
         digest.update(path.read_bytes())
     digest.update(json.dumps(session_form.current(), sort_keys=True).encode())
-    return tuple(files), digest.hexdigest()[:16]
+    # The entry and what it imports statically, preloaded at once; a dynamic import (the
+    # schema validator, first needed at signing) is only precached.
+    outputs, wanted, seen = json.loads(meta_path.read_text())["outputs"], [f"static/{ENTRY}"], []
+    while wanted:
+        name = wanted.pop()
+        if name not in seen:
+            seen.append(name)
+            wanted += [i["path"] for i in outputs[name].get("imports", [])
+                       if i["kind"] == "import-statement"]
+    urls = tuple("/static/" + path.relative_to(static).as_posix() for path in files)
+    return urls, digest.hexdigest()[:16], tuple("/" + name for name in seen)
 
 
 def assets() -> tuple[tuple[str, ...], str]:
-    return _assets(current_app.static_folder)
+    files, version, _ = _assets(current_app.static_folder)
+    return files, version
 
 
 VERSION_HEADER = "X-Supervise-Version"
-NOT_MODULES = ("/static/js/sw-register.js",)
-LATER = "/static/vendor/json-schema/"  # imported when a record is first signed (shape.js)
 
 
 def modules() -> list[str]:
-    """The ES modules of the tablet page, preloaded at once (else the browser finds them one
-    import level at a time: a round trip through the service worker per level)."""
-    return [f for f in assets()[0] if f.endswith(".js") and f.startswith(("/static/js/", "/static/vendor/"))
-            and f not in NOT_MODULES and not f.startswith(LATER)]
+    """The tablet page's modules (the bundle's entry and its chunks), preloaded at once."""
+    return list(_assets(current_app.static_folder)[2])
 
 
 def _shell(body: str):
