@@ -10,33 +10,38 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 
-def when(stamp, zone: ZoneInfo | None = None) -> str:
-    """An ISO time (UTC) in the organisation's zone; text that is not a time is left as it is."""
-    if not stamp:
-        return ""
+def _local(stamp, zone: ZoneInfo | None = None) -> dt.datetime | None:
+    """An ISO time (UTC unless it says otherwise) in the organisation's zone, or None."""
     try:
         moment = dt.datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
     except ValueError:
-        return str(stamp)
+        return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
-    local = moment.astimezone(zone or _zone())
-    return f"{local.day} {local:%b %Y, %H:%M}"
+    return moment.astimezone(zone or _zone())
+
+
+def when(stamp, zone: ZoneInfo | None = None) -> str:
+    """An ISO time in the organisation's zone; text that is not a time is left as it is."""
+    if not stamp:
+        return ""
+    local = _local(stamp, zone)
+    return f"{local.day} {local:%b %Y, %H:%M}" if local else str(stamp)
 
 
 def day(value) -> str:
-    """An ISO date (or the date of an ISO time) as "26 Nov 2026"."""
+    """An ISO date (or the date of an ISO time, where the organisation is) as "26 Nov 2026"."""
     if not value:
         return ""
     text = str(value)
-    try:
-        date = dt.date.fromisoformat(text[:10])
-    except ValueError:
-        return text
-    if len(text) > 10:  # a time: its date where the organisation is
-        shown = when(text)
-        return shown.split(",")[0] if shown != text else text
-    return f"{date.day} {date:%b %Y}"
+    if len(text) > 10:
+        date = _local(text)
+    else:
+        try:
+            date = dt.date.fromisoformat(text)
+        except ValueError:
+            date = None
+    return f"{date.day} {date:%b %Y}" if date else text
 
 
 def _zone() -> ZoneInfo:
