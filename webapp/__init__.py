@@ -46,7 +46,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     htmx.init_app(app)
 
-    from webapp import cli, db, errors, home, organisation, times
+    from webapp import choices, cli, db, errors, home, organisation, times
     from webapp.evidence import confirm, verify
     from webapp.evidence import routes as evidence_routes
     from webapp.people import auth
@@ -62,6 +62,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     cli.init_app(app)
     verify.init_app(app)
     times.init_app(app)
+    choices.init_app(app)
     organisation.init_app(app)
     for module in (auth, api, confirm, sync_routes, shell, review, evidence_routes, home):
         app.register_blueprint(module.bp)

@@ -753,3 +753,22 @@ def m0019_oversight_indexes(db):
                f" WHEN ({awaiting.format(row='NEW')}) IS NOT ({awaiting.format(row='OLD')})"
                f" BEGIN UPDATE record_tallies SET n = n + ({awaiting.format(row='NEW')})"
                f" - ({awaiting.format(row='OLD')}) WHERE name = 'awaiting_review'; END")
+
+
+@migrations(name="0020_dashboard_inputs")
+def m0020_dashboard_inputs(db):
+    # A count of changes to what the organisation's dashboard is worked out from (people,
+    # pairings, the policy, records' dates, kinds and statuses), bumped by triggers, so the
+    # worked-out figures can be kept between requests and worked out again only after a
+    # change (webapp/oversight/dashboard.py, `organisation`). A rebuild of any of these
+    # tables must create its triggers again. The count starts at a random number, so a
+    # database made again in the same place does not repeat the counts of the one before.
+    db.execute("INSERT INTO record_tallies (name, n) VALUES ('dashboard_inputs', abs(random() / 2))")
+    bump = "BEGIN UPDATE record_tallies SET n = n + 1 WHERE name = 'dashboard_inputs'; END"
+    watched = {"records": "status, kind, session_date, supervisee_id, supervisor_id",
+               "pairings": "", "users": "", "policy": "", "policy_roles": ""}
+    for table, columns in watched.items():
+        update = f"UPDATE OF {columns}" if columns else "UPDATE"
+        for event in ("INSERT", "DELETE", update):
+            name = f"{table}_{event.split()[0].lower()}_dashboard"
+            db.execute(f"CREATE TRIGGER {name} AFTER {event} ON {table} {bump}")

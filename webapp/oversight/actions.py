@@ -27,7 +27,7 @@ bp = Blueprint("actions", __name__, url_prefix="/actions")
 OPEN_SQL = "('open', 'carried_forward')"
 FILTERS = {"open": "To do (open or carried forward)", "all": "Any status",
            **{k: v for k, v in agreed.STATUSES.items()}}
-LIMIT = 100
+LIMIT = 50  # a page of actions, each with its own form: as many as the records list shows
 _AFTER = re.compile(r"^(\d{4}-\d{2}-\d{2})~([0-9a-f-]{36})~([A-Za-z0-9_-]{1,64})$")
 _SUPERVISES = ("SELECT p.supervisee_id FROM pairings p JOIN users u ON u.id = p.supervisee_id"
                " WHERE p.supervisor_id = ? AND p.end_date IS NULL AND u.active = 1")

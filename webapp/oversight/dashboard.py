@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from urllib.parse import urlencode
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, current_app, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from webapp import access, audit
@@ -39,11 +40,16 @@ MISSED_DAYS = 90
 # How many people the overdue and no-supervisor lists show before "show all".
 LISTED = 50
 OPEN_CONCERN_STATUSES = ("new", "acknowledged", "in_progress")
+# The organisation's figures as last worked out, by (database, day, people shown): kept with the count
+# of changes to their inputs (migration 0020) and worked out again when it has moved.
+_FIGURES: dict[tuple, tuple[int, dict]] = {}
+_FIGURES_KEPT = 16
 
 
 def records_url(**query) -> str:
     """A link to the records list with these filters (webapp/records/listing.py names)."""
-    return url_for("review.index", **{k: v for k, v in query.items() if v})
+    query = {k: v for k, v in query.items() if v}
+    return url_for("review.index") + ("?" + urlencode(query) if query else "")
 
 
 def actions_url(**query) -> str:
@@ -124,7 +130,26 @@ def own(db, user, today: str) -> dict | None:
 def organisation(db, today: str, staff_ids: list[str] | None = None) -> dict:
     """Compliance today and over the last twelve months for these people (None: everyone
     who must be supervised), with its charts. Nothing here opens record content. The page
-    lists the first LISTED of the overdue and of those with no supervisor (`?all=1`: all)."""
+    lists the first LISTED of the overdue and of those with no supervisor (`?all=1`: all).
+
+    The figures are kept between requests until something they are worked out from changes
+    (a person, a pairing, the policy, a record's date, kind or status: the triggers of
+    migration 0020 count those changes); the count is read before the figures, so figures
+    kept under a count are never older than it."""
+    changes = db.execute("SELECT n FROM record_tallies WHERE name = 'dashboard_inputs'").fetchone()[0]
+    key = (current_app.config["DATABASE"], today,
+           None if staff_ids is None else tuple(sorted(staff_ids)))
+    kept = _FIGURES.get(key)
+    if kept and kept[0] == changes:
+        return kept[1]
+    figures = _organisation(db, today, staff_ids)
+    if len(_FIGURES) >= _FIGURES_KEPT:
+        _FIGURES.clear()
+    _FIGURES[key] = (changes, figures)
+    return figures
+
+
+def _organisation(db, today: str, staff_ids: list[str] | None) -> dict:
     people = compliance.must_be_supervised(db, staff_ids)
     months, dues = compliance.history(db, people, today)
     now = compliance.summary(db, people, today, dues)
