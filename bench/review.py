@@ -6,7 +6,8 @@ The organisation and its records come from bench/pull.py (`organisation`, `seed`
 own storage functions (`store.save_head`, `proof.seal`), each with two agreed actions, 2% of
 the last 60 days with an open conflict. On top, for the list's filters: 1 record in 97 with
 a safeguarding concern, a third of the signed records marked reviewed and half of them
-acknowledged (rows written directly: these are not the push's to make). The database grows
+acknowledged, and each action done at the supervisee's next session (rows written directly:
+these are not the push's to make). The database grows
 in place from one size to the next. Each page is requested through the Flask test client
 (server time: the whole request, login session, audit entry and HTML included), 30 times
 after one warm-up; p50 and p95 of the wall time and of the process's CPU time are printed
@@ -63,6 +64,12 @@ def extras(db, since_rowid: int) -> None:
                    " user_agent) SELECT id, supervisee_id, 'acknowledged', x'', signed_at, '',"
                    " 'bench' FROM records WHERE rowid > ? AND status = 'signed' AND rowid % 2 = 0",
                    [since_rowid])
+        # Each action reviewed as done at the supervisee's next signed session, as the tablet's
+        # review of actions does: only the actions of each person's latest session stay open.
+        db.execute("UPDATE actions SET status = 'done', status_at = agreed_on || 'T12:00:00+00:00',"
+                   " status_by = supervisor_id WHERE status = 'open' AND agreed_on < (SELECT"
+                   " max(r.session_date) FROM records r WHERE r.supervisee_id = actions.supervisee_id"
+                   " AND r.status = 'signed')")
 
 
 def deep_url(browser, start: str, depth: float, count: int) -> tuple[str, int]:
