@@ -4,8 +4,8 @@ import * as vault from "./vault.js";
 import { attentionOps, clearSynced, movedDrafts, saveDraft } from "./drafts.js";
 import { Capture } from "./capture.js";
 import * as loop from "./sync-loop.js";
-import { waitingRecords } from "./server-login.js";
-import { $, app, message, show, showNetwork, state } from "./tablet-page.js";
+import { endServerLogin, waitingRecords } from "./server-login.js";
+import { $, app, message, show, showNetwork, showWho, state } from "./tablet-page.js";
 import { start, usePage, wiped } from "./tablet-people.js";
 import { renderDrafts } from "./tablet-list.js";
 import { wireCarry } from "./tablet-carry.js";
@@ -119,6 +119,10 @@ loop.onReport(async (result) => {
   if (waiting) words.login = `${waiting} record(s) wait for you to log in to send. Your drafts are safe on this tablet.`;
   $("#sync-status").textContent = words[result.state] ?? "";
   if (result.state === "ok" && result.user && result.user !== vault.session()?.user.id) {
+    // A login left from a lock or a switch of person made offline: it ends as soon as the
+    // server answers, so a locked tablet, or the next person, never holds someone else's.
+    if (await endServerLogin("lock")) state.serverUser = null;
+    showWho();
     $("#sync-status").textContent = "Sync waits for this person to log in on this tablet.";
   }
   if (!vault.session() || result.state === "syncing") return;

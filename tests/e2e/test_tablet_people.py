@@ -85,3 +85,24 @@ def test_the_idle_lock_says_why_and_returns_to_the_open_record(another, live_app
     expect(page.get_by_role("alert")).to_contain_text(
         "the records on the server open when the tablet is online")
     expect(page).to_have_url(re.compile(r"/tablet#?$"))
+
+
+def test_a_login_left_by_a_lock_made_offline_ends_when_the_server_answers(another):
+    tablet = another(viewport=PORTRAIT)
+    page = tablet.page
+    tablet.set_up_online("sam.supervisor@demo.test")
+
+    # Offline, the lock cannot reach the server: Sam's login is still there...
+    tablet.offline()
+    page.get_by_role("button", name="Switch person").click()
+    expect(page.get_by_role("heading", name="Unlock")).to_be_visible()
+    assert logged_in(tablet) == "sam.supervisor@demo.test"
+    # ...until the network is back: the tablet syncs, finds a login that is not the unlocked
+    # person's (nobody is unlocked) and ends it.
+    tablet.offline(False)
+    for _ in range(30):
+        if logged_in(tablet) is None:
+            break
+        page.wait_for_timeout(500)
+    assert logged_in(tablet) is None
+    expect(page.get_by_role("heading", name="Unlock")).to_be_visible()
