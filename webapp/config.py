@@ -30,6 +30,7 @@ DEFAULTS = {
     "SUPERVISE_MAX_RECORD_BYTES": 512 * 1024,  # one decrypted record document
     # Set only to override the organisation's tablet lock (webapp/organisation.py) in tests.
     "SUPERVISE_IDLE_LOCK_SECONDS": None,
+    "SUPERVISE_OPEN_IDLE_LOCK_SECONDS": None,  # while a record is open (default: the above)
     "SUPERVISE_PULL_PAGE_BYTES": 1024 * 1024,  # one pull page, at most (and at most `limit` records)
     # A tablet's push-only credential (webapp/devices.py) lives this many days at most; the
     # tablet gets a new one at each unlock with the password.

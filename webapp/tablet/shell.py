@@ -84,9 +84,10 @@ def page():
     template = session_form.current()
     settings = organisation.current()
     fixed = current_app.config.get("SUPERVISE_IDLE_LOCK_SECONDS")
+    fixed_open = current_app.config.get("SUPERVISE_OPEN_IDLE_LOCK_SECONDS") or fixed
     return _shell(render_template("tablet.html", template=template, modules=modules(),
                                   idle_seconds=fixed or settings.idle_minutes * 60,
-                                  open_idle_seconds=fixed or settings.open_idle_minutes * 60))
+                                  open_idle_seconds=fixed_open or settings.open_idle_minutes * 60))
 
 
 @bp.get("/offline")
