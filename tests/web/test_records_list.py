@@ -197,7 +197,7 @@ def test_the_next_page_link_keeps_the_filter(as_user, db, vault, people):
     ("supervisor=robert'); DROP TABLE records;--", "There is no member of staff with that id (supervisor)"),
     ("from=2026-13-01", "“From” must be a date like 2026-11-20"),
     ("to=yesterday", "“To” must be a date like 2026-11-20"),
-    ("from=2026-10-10&to=2026-10-01", "“To” (2026-10-01) is before “From” (2026-10-10)"),
+    ("from=2026-10-10&to=2026-10-01", "“To” (1 Oct 2026) is before “From” (10 Oct 2026)"),
     ("concern=yes", "“concern” is 1 (on) or left out"),
     ("concerns=1", "Unknown filter “concerns”"),
     ("after=bm90IGEgY3Vyc29y", "This page link was changed or is not one of ours"),

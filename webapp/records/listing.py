@@ -31,6 +31,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from webapp import access
 from webapp.records import session_form
+from webapp.times import day
 
 PAGE_SIZE = 50
 STATUSES = {"draft": "Draft", "signing": "Awaiting a signature", "signed": "Signed"}
@@ -131,7 +132,7 @@ def parse(db, args) -> Filters:
                 review=_choice(args, "review", REVIEW_STATES, "review state"),
                 sort=_choice(args, "sort", SORTS, "order") or "newest")
     if f.date_from and f.date_to and f.date_to < f.date_from:
-        raise FilterError(f"“To” ({f.date_to}) is before “From” ({f.date_from}):"
+        raise FilterError(f"“To” ({day(f.date_to)}) is before “From” ({day(f.date_from)}):"
                           " choose a “To” date on or after the “From” date.")
     for flag in FLAGS:
         value = args.get(flag) or ""
