@@ -168,6 +168,7 @@ def test_the_link_opens_the_record_first_and_the_form_comes_after_it(as_user, lo
     waiting = home[home.index('id="to-acknowledge"'):]
     waiting = waiting[:waiting.index("</section>")]
     assert f'href="/records/{locked["id"]}"' in waiting and "#acknowledgement" not in waiting
+    assert "#acknowledgement" not in home  # the reminder too opens the record at its top
     assert "Session on 20 Nov 2026 with Sam Supervisor" in waiting
     page = alex.get(f"/records/{locked['id']}").get_data(as_text=True)
     invite, first_section = page.index('id="ack-invite"'), page.index('class="record-section"')

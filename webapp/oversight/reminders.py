@@ -104,7 +104,7 @@ def collect(db, user, today: str) -> list[Reminder]:
     for r in addenda.awaiting(db, user):
         found.append(Reminder("acknowledgement", r["id"], f"The session record of"
                               f" {r['session_date']} awaits your acknowledgement.",
-                              f"/records/{r['id']}#acknowledgement"))
+                              f"/records/{r['id']}"))  # the record first, its form after it
     return found
 
 
