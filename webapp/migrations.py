@@ -772,3 +772,10 @@ def m0020_dashboard_inputs(db):
         for event in ("INSERT", "DELETE", update):
             name = f"{table}_{event.split()[0].lower()}_dashboard"
             db.execute(f"CREATE TRIGGER {name} AFTER {event} ON {table} {bump}")
+
+
+@migrations(name="0021_sync_ops_by_person")
+def m0021_sync_ops_by_person(db):
+    # An op carried to another tablet in a file (static/js/carry.js) reaches the server from two
+    # devices: the second is answered from the first (webapp/sync_api/push.py), found by person.
+    db.execute("CREATE INDEX sync_ops_user_op ON sync_ops(user_id, op)")

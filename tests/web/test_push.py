@@ -42,6 +42,29 @@ def test_retried_op_returns_the_stored_result_and_writes_nothing(sam, alex_doc, 
     assert counts(db) == before
 
 
+def test_an_op_carried_to_another_tablet_is_answered_from_the_first(sam, as_user, alex_doc, db):
+    """A record exported from one tablet and imported on another reaches the server twice,
+    under two device ids (static/js/carry.js): the second gets the first's answer."""
+    the_op = op(sam.key, sam.kid, alex_doc)
+    first = sam.push(the_op).get_json()["results"][0]
+    before = counts(db)
+    sam.device = "tab-second"
+    again = sam.push(the_op).get_json()["results"][0]
+    assert again["status"] == "duplicate" and again["result"] == "applied"
+    assert again["rev"] == first["rev"]
+    assert counts(db) == before
+    # The same op id with another change is still refused, from any of the person's tablets.
+    alex_doc["fields"]["summary"] = "changed"
+    sam.device = "tab-third"
+    other = sam.push(op(sam.key, sam.kid, alex_doc, base_rev=1, op_id=the_op["op"]))
+    assert other.get_json()["results"][0]["status"] == "rejected"
+    assert counts(db) == before
+    # Another person's op id is theirs alone: Kim's own op with that id is decided as hers.
+    kim = Tablet(as_user("kim.supervisor@demo.test"), device="tab-kim")
+    cals = new_doc(user_id(db, "cal.staff@demo.test"), user_id(db, "kim.supervisor@demo.test"))
+    assert kim.push_doc(cals, op_id=the_op["op"])["status"] == "applied"
+
+
 def test_op_id_reused_for_a_different_body_is_refused(sam, alex_doc, db):
     sam.push_doc(alex_doc, op_id="op-1")
     alex_doc["fields"]["summary"] = "changed"

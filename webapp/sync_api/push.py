@@ -194,6 +194,11 @@ def apply_op(db, vault, who: Pusher, op: dict) -> dict:
     body_hash = _body_hash(op)
     seen = next(db.query("SELECT * FROM sync_ops WHERE device = ? AND op = ?",
                          [device, op["op"]]), None)
+    if seen is None:
+        # The same person's op sent first from another tablet (carried there in a file): the
+        # same answer, not a second merge of the same change.
+        seen = next(db.query("SELECT * FROM sync_ops WHERE user_id = ? AND op = ?",
+                             [user.id, op["op"]]), None)
     if seen is not None:
         if seen["user_id"] != user.id:
             return _rejected(op, engine.REUSED_REASON)
