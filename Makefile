@@ -7,7 +7,8 @@ CHROMIUM := /usr/lib/chromium/chromium
 VENDOR := static/vendor/htmx.min.js static/vendor/idb.js static/vendor/signature_pad.js \
 	static/vendor/fonts/DejaVuSans.ttf static/vendor/fonts/DejaVuSans-Bold.ttf \
 	static/vendor/json-schema/index.js \
-	$(patsubst %,static/vendor/fonts/Noto%_400Regular.ttf,SansSC SansKR SansArabic Emoji)
+	$(patsubst %,static/vendor/fonts/Noto%_400Regular.ttf,SansSC SansKR SansArabic Emoji) \
+	static/vendor/signature-font.js
 BUNDLE := static/build/meta.json
 
 .PHONY: run test setup vendor bundle browser lint bench icons clean
@@ -51,6 +52,10 @@ static/vendor/signature_pad.js: node_modules/.package-lock.json
 static/vendor/json-schema/index.js: node_modules/.package-lock.json
 	mkdir -p static/vendor/json-schema
 	cp node_modules/@cfworker/json-schema/dist/esm/*.js static/vendor/json-schema/
+
+# One Hershey script font, re-encoded small, for signing by typing a name (static/js/typed-signature.js).
+static/vendor/signature-font.js: node_modules/.package-lock.json tools/signature_font.py
+	$(PYTHON) tools/signature_font.py
 
 static/vendor/fonts/DejaVuSans.ttf: node_modules/.package-lock.json
 	mkdir -p static/vendor/fonts

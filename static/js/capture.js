@@ -1,17 +1,14 @@
 // The capture view: one session record, autosaved (encrypted) as it is typed, signed by both.
+// Signing lives in capture-signing.js and the addenda of a locked record in capture-addenda.js:
+// their methods are Capture's own (mixed in below), sharing its form, pads and session.
 import { RecordForm } from "./form.js";
 import { SignatureBlock } from "./signing.js";
-import { dismissOp, draftVersion, loadDraft, saveDraft } from "./drafts.js";
-import { loadEvidence, pendingAddenda, saveAddendum } from "./addenda.js";
-import { contentHash } from "./canonical.js";
-import { shapeProblems } from "./shape.js";
-import { deviceId } from "./store.js";
+import { draftVersion, loadDraft, saveDraft } from "./drafts.js";
 import { syncSoon } from "./sync-loop.js";
-import { within } from "./net.js";
 import { actionsToReview } from "./review.js";
-import { ask, dismiss } from "./ask.js";
-import { signatureState } from "./sign-state.js";
-import { shownTime } from "./when.js";
+import { dismiss } from "./ask.js";
+import { SigningSteps } from "./capture-signing.js";
+import { AddendaSteps } from "./capture-addenda.js";
 
 const SAVE_DELAY = 300;
 
@@ -126,53 +123,6 @@ export class Capture {
     return true;
   }
 
-  clearSignatureBoxes() {
-    for (const pad of Object.values(this.pads)) {
-      pad.show(null);
-      pad.shownStale = null;
-    }
-    this.root.querySelector("#supervisee-name").value = "";
-    this.root.querySelector("#confirm-email").value = "";
-    this.root.querySelector("#confirm-password").value = "";
-  }
-
-  /** Confirming with the supervisee's own password needs the server: offline, say what instead. */
-  showConfirmOption() {
-    const online = navigator.onLine;
-    this.root.querySelector("#confirm-online").hidden = !online;
-    this.root.querySelector("#confirm-offline").hidden = online;
-  }
-
-  /**
-   * The supervisee confirms the signature about to be added with their own password (online).
-   * Returns null when confirmed or not asked for, or the reason it was not confirmed.
-   */
-  async confirmOwnPassword(doc, signature) {
-    const password = this.root.querySelector("#confirm-password");
-    const email = this.root.querySelector("#confirm-email").value.trim();
-    if (!navigator.onLine || !password.value) return null;
-    if (!email) return "Type your email to confirm with your own password, or clear the password to sign without it";
-    try {
-      const session = await (await fetch("/api/session", { credentials: "same-origin", cache: "no-store", signal: within() })).json();
-      const response = await fetch("/api/signatures/confirm", {
-        method: "POST", credentials: "same-origin", cache: "no-store", signal: within(),
-        headers: { "Content-Type": "application/json", "X-CSRFToken": session.csrf },
-        body: JSON.stringify({ record: doc.id, supervisee: doc.supervisee, signature: signature.id,
-                               content_hash: signature.content_hash, email, password: password.value }),
-      });
-      const answer = await response.json().catch(() => ({}));
-      if (!response.ok || !answer.confirmed) {
-        return `Not confirmed: ${answer.error ?? `the server answered ${response.status}`}`;
-      }
-    } catch {
-      return "Could not reach the server to confirm. Try again, or clear the password to sign without confirming";
-    } finally {
-      password.value = "";  // never kept, whatever the answer
-    }
-    this.confirmed.add(signature.id);
-    return null;
-  }
-
   keepClearOfBar(element) {
     if (this.bar.contains(element)) return;
     requestAnimationFrame(() => {
@@ -192,10 +142,11 @@ export class Capture {
     }
   }
 
-  /** The save status, at the top and in the action bar (seen wherever one is in the form). */
-  setStatus(text) {
+  /** The save status, at the top and in the action bar (seen wherever one is in the form);
+   * the bar may have a shorter form, so it stays one compact row on a narrow screen. */
+  setStatus(text, short = text) {
     this.status.textContent = text;
-    this.barStatus.textContent = text;
+    this.barStatus.textContent = short;
   }
 
   scheduleSave() {
@@ -213,7 +164,8 @@ export class Capture {
       const doc = this.form.read();
       const entry = await saveDraft(this.session, doc, this.baseRev);
       this.savedCt = entry.ct;
-      this.setStatus(`Saved on device at ${new Date().toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit", second: "2-digit" })}`);
+      const time = new Date().toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+      this.setStatus(`Saved on device at ${time}`, `Saved ${time}`);
       syncSoon();
       setTimeout(() => this.showProgress(), 0);  // after "Saved", not before it
       await this.refreshSignatures();
@@ -254,106 +206,6 @@ export class Capture {
     return this.saving;
   }
 
-  statement(doc) {
-    return this.statementTemplate.replace("{date}", doc.session_date || "(no date)");
-  }
-
-  async refreshSignatures() {
-    const doc = this.form.read();
-    const hash = await contentHash(doc);
-    this.root.querySelector("#statement").textContent = this.statement(doc);
-    const state = await signatureState(doc, this.names, hash);
-    this.root.querySelector("#sign-summary").textContent = `Signatures: ${state.words}`;
-    let validRoles = 0;
-    for (const [role, pad] of Object.entries(this.pads)) {
-      const mine = (doc.signatures ?? []).filter((s) => s.role === role);
-      const latest = mine[mine.length - 1];
-      if (latest && latest.content_hash === hash) {
-        validRoles++;
-        pad.show(latest);
-        pad.setEnabled(false);
-        const own = this.confirmed.has(latest.id) ? "; confirmed with their own password" : "";
-        pad.say(`Signed by ${latest.name} at ${shownTime(latest.signed_at)}${own}`, "ok");
-      } else {
-        pad.setEnabled(true);
-        if (latest) {
-          if (!pad.isEmpty() && pad.shownStale !== latest.id) pad.show(null);
-          pad.shownStale = latest.id;
-          pad.say("The record changed after this signature: it is stale. Sign again.", "warn");
-        } else {
-          pad.say("Not signed yet.");
-        }
-      }
-    }
-    const locked = validRoles === 2;
-    this.signedBoth = locked;
-    const frozen = locked || !!this.readOnly;
-    this.form.setLocked(frozen);
-    // One valid signature: an edit cancels it, so the form asks first.
-    const signer = Object.values(state.valid).find(Boolean);
-    this.form.confirmEdit = validRoles === 1 && !frozen ? () => ask({
-      title: "Change a signed record?",
-      text: `This cancels ${signer.name}'s signature: sign again after the change.`,
-      yes: "Change it", no: "Keep it as signed",
-    }) : null;
-    if (this.readOnly) for (const pad of Object.values(this.pads)) pad.setEnabled(false);
-    this.root.querySelector("#finish").textContent = frozen ? "Done: back to records" : "Finish record";
-    this.root.querySelector("#locked-note").hidden = !locked;
-    this.root.querySelector("#readonly-note").hidden = !this.readOnly || locked;
-    await this.showAddenda(locked);
-    return locked;
-  }
-
-  /** A locked record: the addenda (from the server, and waiting here) and a form for more. */
-  async showAddenda(locked) {
-    this.addenda.hidden = !locked;
-    if (!locked || !this.recordId) return;
-    const evidence = await loadEvidence(this.session, this.recordId);
-    const pending = await pendingAddenda(this.session, this.recordId);
-    const items = [
-      ...(evidence?.addenda ?? []).map((a) => [`${a.author_name}, ${shownTime(a.written_at)}`, a.reason, a.text, ""]),
-      ...pending.map((a) => [`You, ${shownTime(a.written_at)}`, a.reason, a.text,
-        a.state === "attention" ? `Not accepted: ${a.reason_refused}` : "Waiting to sync"]),
-    ];
-    this.addenda.querySelector("#addenda-list").replaceChildren(...items.map(([who, reason, text, state]) => {
-      const li = document.createElement("li");
-      li.append(Object.assign(document.createElement("p"), { className: "hint", textContent: `${who}${reason ? ` · reason: ${reason}` : ""}${state ? ` · ${state}` : ""}` }),
-        Object.assign(document.createElement("p"), { className: "prose", textContent: text }));
-      return li;
-    }));
-    this.addenda.querySelector("#addenda-none").hidden = items.length > 0;
-    const ack = evidence?.acknowledgement;
-    this.addenda.querySelector("#ack-state").textContent = ack
-      ? `${ack.name} ${ack.kind === "acknowledged" ? "acknowledged this record" : "recorded a disagreement"} on ${shownTime(ack.at)}.`
-        + (ack.kind === "disagreed" && ack.text ? ` In their words: “${ack.text}”` : "")
-      : "The supervisee has not acknowledged this record from their own login yet.";
-  }
-
-  /** Fill the addendum form (e.g. with edits the server refused because the record locked). */
-  prefillAddendum(text, fromOp) {
-    this.addenda.querySelector("#addendum-text").value = text;
-    this.addenda.querySelector("#addendum-reason").value = fromOp ? "Edits made on another device after signing" : "";
-    this.addendumFromOp = fromOp;
-    if (text) this.addenda.querySelector("#addendum-text").focus();
-  }
-
-  async addAddendum() {
-    const text = this.addenda.querySelector("#addendum-text").value;
-    const reason = this.addenda.querySelector("#addendum-reason").value;
-    const state = this.addenda.querySelector("#addendum-state");
-    try {
-      await saveAddendum(this.session, this.recordId, { text, reason });
-    } catch (error) {
-      state.textContent = error.message;
-      return;
-    }
-    if (this.addendumFromOp) await dismissOp(this.session, this.addendumFromOp);
-    this.prefillAddendum("", null);
-    state.textContent = "Addendum saved on this tablet. It syncs with the record.";
-    syncSoon();
-    await this.showAddenda(true);
-  }
-
   problemsBeforeSigning() {
     return this.form.missing();
   }
@@ -388,58 +240,6 @@ export class Capture {
     }
   }
 
-  async sign(role) {
-    await this.flush();
-    const pad = this.pads[role];
-    const problems = this.problemsBeforeSigning().map((p) => ({ ...p, answer: true }));
-    let name = this.session.user.name;
-    if (role === "supervisee") {
-      const typed = this.root.querySelector("#supervisee-name");
-      name = typed.value.trim();
-      if (!name) problems.push({ element: typed, message: "The supervisee must type their name before signing" });
-    }
-    if (pad.isEmpty()) problems.push({ element: pad.canvas, message: `Draw the ${role}'s signature in the box first` });
-    if (problems.length) {
-      this.showErrors(problems, { title: "Before signing" });
-      return;
-    }
-    const doc = this.form.read();
-    const signature = {
-      id: crypto.randomUUID(), role, name,
-      signer: role === "supervisor" ? doc.supervisor : doc.supervisee,
-      statement: this.statement(doc), strokes: pad.strokes(), ...pad.size(),
-      content_hash: await contentHash(doc), signed_at: new Date().toISOString(),
-      device: await deviceId(),
-    };
-    // The server refuses a record that does not fit the schema: never sign one.
-    const shape = await shapeProblems({ ...doc, signatures: [...(doc.signatures ?? []), signature] });
-    if (shape.length) {
-      this.showErrors(shape.slice(0, 5).map((message) => ({ message })), { title: "This record cannot be signed" });
-      return;
-    }
-    // The second signature locks the record: say so, and sign only on "yes".
-    const other = role === "supervisor" ? "supervisee" : "supervisor";
-    const { valid } = await signatureState(doc, this.names, signature.content_hash);
-    if (valid[other]) {
-      const go = await ask({
-        title: "Sign and lock the record?",
-        text: `${valid[other].name} has signed. With your signature the record is locked: nobody can change it after this, and corrections are added as addenda.`,
-        yes: "Sign and lock", no: "Not yet",
-      });
-      if (!go || !this.form.doc || this.form.doc.id !== doc.id) return;
-    }
-    if (role === "supervisee") {
-      const refused = await this.confirmOwnPassword(doc, signature);
-      if (refused) {
-        this.showErrors([{ element: this.root.querySelector("#confirm-password"), message: refused }], { title: "Not signed" });
-        return;
-      }
-    }
-    this.form.doc.signatures = [...(this.form.doc.signatures ?? []), signature];
-    this.showErrors([]);
-    await this.save();
-  }
-
   /** Finishing needs every required answer and both signatures valid. */
   async finish() {
     await this.flush();
@@ -450,5 +250,12 @@ export class Capture {
     problems.push({ element: firstPad?.canvas, message: "Both the supervisor and the supervisee must sign", signing: true });
     this.showErrors(problems, { title: "Before finishing" });
     return false;
+  }
+}
+
+// The signing and addenda methods, as if written in the class above.
+for (const steps of [SigningSteps, AddendaSteps]) {
+  for (const name of Object.getOwnPropertyNames(steps.prototype)) {
+    if (name !== "constructor") Object.defineProperty(Capture.prototype, name, Object.getOwnPropertyDescriptor(steps.prototype, name));
   }
 }

@@ -166,7 +166,8 @@ class Tablet:
             re.compile(r"^Saved on device at "))
 
     def signature_box(self, role: str):
-        canvas = self.page.get_by_role("img", name=f"{role}: draw your signature in the box")
+        canvas = self.page.locator(f".sign-block[data-role={role.lower()}]").get_by_role(
+            "img", name=re.compile("^Signature of "))
         # To the middle of the screen, clear of the sticky bar at the bottom.
         canvas.evaluate("el => el.scrollIntoView({ block: 'center' })")
         return canvas.bounding_box()

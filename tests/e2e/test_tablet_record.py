@@ -11,6 +11,7 @@ from records_helper import signed
 
 pytestmark = pytest.mark.e2e
 PORTRAIT = {"width": 1024, "height": 1366}
+LANDSCAPE = {"width": 1366, "height": 1024}
 SUMMARY = "Summary of key discussion points"
 
 
@@ -18,8 +19,9 @@ def concern(page):
     return page.get_by_role("group", name=re.compile("^Any safeguarding concern"))
 
 
-def test_what_is_missing_is_marked_at_each_field_and_linked_from_the_summary(another):
-    tablet = another(viewport=PORTRAIT)
+@pytest.mark.parametrize("viewport", [PORTRAIT, LANDSCAPE], ids=["portrait", "landscape"])
+def test_what_is_missing_is_marked_at_each_field_and_linked_from_the_summary(another, viewport):
+    tablet = another(viewport=viewport)
     page = tablet.page
     tablet.set_up_online("sam.supervisor@demo.test")
     tablet.start_record("Alex")

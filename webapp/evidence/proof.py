@@ -89,13 +89,13 @@ def new_signature_errors(doc: dict, digest: str, known: set) -> list[str]:
     """
     errors = []
     edits = [t for t in ((doc.get("meta") or {}).get("edited") or {}).values() if isinstance(t, str)]
-    statement = session_form.statement(session_form.current(), doc.get("session_date"))
+    statements = session_form.accepted_statements(session_form.current(), doc.get("session_date"))
     for sig in doc.get("signatures") or []:
         if sig.get("id") in known:
             continue
         role = sig.get("role")
         if sig.get("content_hash") == digest:
-            if sig.get("statement") != statement:
+            if sig.get("statement") not in statements:
                 errors.append(f"the {role} signature's statement is not the one shown for signing")
         elif not any(t > str(sig.get("signed_at") or "") for t in edits):
             errors.append(f"the {role} signature does not match this record's content:"
@@ -264,12 +264,13 @@ def capture_words(sig: dict, arrival: dict | None, people: dict, ack: dict | Non
     device = came["device"] or "unknown"
     own = came["pushed_by"] == sig.get("signer")
     tablet = "their own tablet" if own else f"{pusher}'s tablet"
+    made = "made by typing their name" if session_form.is_typed(sig) else "drawn"
     if came["via"] == "device":
-        words = (f"{signer}'s signature was drawn on {tablet} (device {device}) and sent with that"
+        words = (f"{signer}'s signature was {made} on {tablet} (device {device}) and sent with that"
                  " tablet's sending key, with no login open")
     else:
         who = "they were" if own else f"{pusher} was"
-        words = (f"{signer}'s signature was drawn on {tablet} (device {device}) while {who} logged in"
+        words = (f"{signer}'s signature was {made} on {tablet} (device {device}) while {who} logged in"
                  f" (login session {came['session'] or 'not recorded'})")
     if sig.get("role") != "supervisee":
         return words + "."

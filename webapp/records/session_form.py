@@ -46,9 +46,40 @@ def lists(template: dict) -> dict:
     return {lst["id"]: lst for s in template["sections"] for lst in s.get("lists", [])}
 
 
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def date_words(session_date: str | None) -> str:
+    """An ISO date as the statement says it: "26 Nov 2026" (fixed English month names, the
+    same in static/js/capture-signing.js, whatever the locale: the text is signed)."""
+    if not _is_date(session_date):
+        return session_date or "(no date)"
+    year, month, day = (int(part) for part in session_date.split("-"))
+    return f"{day} {MONTHS[month - 1]} {year}"
+
+
 def statement(template: dict, session_date: str | None) -> str:
-    """The sentence each signer confirms."""
-    return template["statement"].format(date=session_date or "(no date)")
+    """The sentence each signer confirms, its date in words: "… on 26 Nov 2026."."""
+    return template["statement"].format(date=date_words(session_date))
+
+
+# What a signature made by typing the name adds to the statement (static/js/typed-signature.js
+# has the same words): the signer confirms that too, and it is signed and sealed with the rest.
+TYPED_STATEMENT = " I signed by typing my name."
+
+
+def accepted_statements(template: dict, session_date: str | None) -> tuple[str, ...]:
+    """The statements a new signature may carry: today's (date in words), the same signed by
+    typing the name, and the one tablets showed before dates were in words (ISO date), which
+    a tablet still running that version signs until it reloads."""
+    words = statement(template, session_date)
+    return (words, words + TYPED_STATEMENT, template["statement"].format(date=session_date or "(no date)"))
+
+
+def is_typed(signature: dict) -> bool:
+    """Whether a signature was made by typing the name rather than drawing (its statement
+    says so; the strokes are the typed name written out)."""
+    return str(signature.get("statement") or "").endswith(TYPED_STATEMENT)
 
 
 def _is_date(value) -> bool:
