@@ -278,6 +278,12 @@ def main() -> int:
     for name, kb, target, ok in weights:
         verdict = "" if ok is None else ("PASS" if ok else "FAIL")
         print(f"  {name:<46} {kb:8.1f} KB  {target:<32} {verdict}")
+    heaviest = {}
+    for path, _, body in meter.sent:
+        heaviest[path] = heaviest.get(path, 0) + body
+    print("  the heaviest answers of the first visit (bodies, as sent):")
+    for path, body in sorted(heaviest.items(), key=lambda item: -item[1])[:12]:
+        print(f"    {body / 1024:6.1f} KB  {path}")
     print("  spread (min-max ms): " + ", ".join(f"{k} {min(v):.0f}-{max(v):.0f}" for k, v in figures.items()))
     return 0 if all(ok is not False for *_, ok in rows + weights) else 1
 

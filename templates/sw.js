@@ -2,9 +2,9 @@
 //
 // The tablet shell (/tablet, /offline) is cache-first: a classroom's Wi-Fi is often connected
 // but silent, and waiting on it would keep the unlock form away. Each load revalidates the
-// shell in the background; a shell page of this worker's version goes into the cache for the
-// next load, one of another version means a new worker: it installs in the background and
-// waits until the page's "A new version is ready — reload" asks it to take over (see
+// shell in the background (a 304 when the copy held is still the page, by its ETag); a shell
+// page of this worker's version goes into the cache for the next load, one of another version
+// means a new worker: it installs in the background and waits until the page's "A new version is ready — reload" asks it to take over (see
 // static/js/sw-register.js and docs/decisions.md). Other navigations try the network for a
 // few seconds, then the cache or the offline page.
 import { pushOutbox } from "/static/build/outbox.js";  // static/js/outbox.js, bundled
@@ -42,11 +42,16 @@ self.addEventListener("message", (event) => {
   if (event.data?.type === "skip-waiting") self.skipWaiting();
 });
 
-/** Fetch a shell page; keep it when it is of this version, else look for the new worker. */
-async function revalidate(path) {
+/** Fetch a shell page; keep it when it is of this version, else look for the new worker.
+ * With the copy held, ask whether it is still the page (its ETag): most often it is, and the
+ * answer is a 304 with no body. */
+async function revalidate(path, cached) {
   try {
+    const etag = cached?.headers.get("ETag");
     const response = await fetch(path, { cache: "no-store", credentials: "omit",
+                                          headers: etag ? { "If-None-Match": etag } : {},
                                           signal: AbortSignal.timeout(REVALIDATE_WAIT) });
+    if (response.status === 304) return cached;
     if (response.ok && !response.redirected) {
       if (response.headers.get("X-Supervise-Version") === VERSION) {
         await (await caches.open(CACHE)).put(path, response.clone());
@@ -62,7 +67,7 @@ async function revalidate(path) {
 
 async function shell(event, path) {
   const cached = await (await caches.open(CACHE)).match(path);
-  const fresh = revalidate(path);
+  const fresh = revalidate(path, cached);
   if (cached) {
     event.waitUntil(fresh);
     return cached;

@@ -9,6 +9,7 @@ import { actionsToReview } from "./review.js";
 import { dismiss } from "./ask.js";
 import { SigningSteps } from "./capture-signing.js";
 import { AddendaSteps } from "./capture-addenda.js";
+import { formTemplate } from "./form-template.js";
 
 const SAVE_DELAY = 300;
 
@@ -79,7 +80,7 @@ export class Capture {
   begin(session, pack) {
     this.session = session;
     this.pack = pack;
-    this.form.setTemplate(pack?.templates?.[0]);
+    this.form.setTemplate(formTemplate());
   }
 
   /** The tablet locks: save what is pending, then forget the record, the person and the key. */

@@ -7,6 +7,7 @@ import { open } from "./crypto.js";
 import { signatureState } from "./sign-state.js";
 import { $, state } from "./tablet-page.js";
 import { renderCarry } from "./tablet-carry.js";
+import { formTemplate } from "./form-template.js";
 
 const SYNC_WORDS = { saved: "Saved on device", waiting: "Waiting to sync", synced: "Synced", attention: "Needs attention" };
 
@@ -87,7 +88,7 @@ export async function renderDrafts() {
       keep.addEventListener("click", async () => {
         const mine = await open(s.key, op.record, op);
         const signedDoc = (await loadDraft(s, op.record))?.doc ?? { fields: {}, lists: {} };
-        const text = changesAsText(mine, signedDoc, state.pack.templates[0]);
+        const text = changesAsText(mine, signedDoc, formTemplate());
         state.prefill = { record: op.record, op: op.op, text: text || "(no changed answers)" };
         location.hash = `#record=${op.record}`;
       });

@@ -8,6 +8,7 @@ import { endServerLogin, waitingRecords } from "./server-login.js";
 import { $, app, message, show, showNetwork, showWho, state } from "./tablet-page.js";
 import { start, usePage, wiped } from "./tablet-people.js";
 import { renderDrafts } from "./tablet-list.js";
+import { formTemplate } from "./form-template.js";
 import { wireCarry } from "./tablet-carry.js";
 
 const capture = new Capture(app, { statement: app.dataset.statement });
@@ -56,7 +57,7 @@ $("#new-form").addEventListener("submit", async (event) => {
   const person = safeguarding
     ? pack.safeguarding_supervisees.find((p) => `sg:${p.id}` === chosen)
     : pack.supervisees.find((p) => p.id === chosen);
-  const template = pack.templates[0];
+  const template = formTemplate();
   const now = new Date();
   const doc = {
     id: crypto.randomUUID(), template: template.id, template_version: template.version,

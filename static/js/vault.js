@@ -114,11 +114,12 @@ export function watchIdle(seconds) {
   resetIdle();
 }
 
-/** Keep the pack (supervisees, open actions, template) encrypted on the tablet. */
+/** Keep the pack (supervisees, open actions, the policy) encrypted on the tablet. */
 export async function refreshPack(s) {
   let response;
   try {
-    response = await fetch("/api/pack", { credentials: "same-origin", cache: "no-store", signal: within() });
+    // The template is in the page (form-template.js): the pack leaves it out.
+    response = await fetch("/api/pack?templates=0", { credentials: "same-origin", cache: "no-store", signal: within() });
   } catch {
     return null;  // offline or silent: the pack kept on the tablet serves
   }

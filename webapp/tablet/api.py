@@ -134,7 +134,10 @@ def safeguarding_people(db, user) -> list[dict]:
 @bp.get("/pack")
 @login_required
 def pack():
-    """Everything the tablet needs to work offline for this user."""
+    """Everything the tablet needs to work offline for this user. The session form's
+    template is in the tablet page itself (templates/tablet.html): `?templates=0` (the page's
+    own scripts) leaves it out of the pack; a page of an earlier version still gets it."""
+    with_templates = request.args.get("templates") != "0"
     db = get_db()
     rules = policy(db)
     people = accounts.current_supervisees(db, current_user.id)
@@ -166,7 +169,7 @@ def pack():
         "supervisees": supervisees,
         "safeguarding_supervisees": safeguarding,
         "actions": store.open_actions(db, vault(), [p["id"] for p in people]),
-        "templates": [template],
+        **({"templates": [template]} if with_templates else {}),
         "kinds": template["kinds"],
         "policy": rules,
     })

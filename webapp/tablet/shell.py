@@ -11,7 +11,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from flask import Blueprint, current_app, make_response, render_template, url_for
+from flask import Blueprint, current_app, g, make_response, render_template, request, url_for
 
 from webapp import organisation
 from webapp.records import session_form
@@ -72,10 +72,15 @@ def modules() -> list[str]:
 
 def _shell(body: str):
     """A shell page, marked with the version of the assets it goes with: the service worker
-    keeps a revalidated copy only when it is of its own version (else a new worker is due)."""
+    keeps a revalidated copy only when it is of its own version (else a new worker is due).
+    Its ETag is the version and the page without its CSP nonce (the only part that changes
+    between answers), so a revalidation of the copy a tablet holds is a 304 with no body."""
     response = make_response(body)
-    response.headers[VERSION_HEADER] = assets()[1]
-    return response
+    version = response.headers[VERSION_HEADER] = assets()[1]
+    nonce = g.get("csp_nonce")
+    page = body.replace(nonce, "") if nonce else body
+    response.set_etag(hashlib.sha256((version + page).encode()).hexdigest()[:32])
+    return response.make_conditional(request)
 
 
 @bp.get("/tablet")

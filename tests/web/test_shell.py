@@ -1,0 +1,45 @@
+"""The tablet shell (/tablet, /offline): the same page for everyone, revalidated by its ETag
+(a 304 with no body when the copy a tablet holds is still the page), and the session form's
+template in the page rather than in every pack."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+
+import pytest
+
+from webapp.records import session_form
+
+
+@pytest.mark.parametrize("path", ["/tablet", "/offline"])
+def test_a_shell_page_is_the_same_for_everyone_and_revalidates_to_a_304(app, as_user, path):
+    first = app.test_client().get(path)
+    assert first.status_code == 200 and first.headers["ETag"]
+    # No token and no cookie: it is cached and served to whoever unlocks the tablet.
+    assert "Set-Cookie" not in first.headers
+    assert 'name="csrf-token"' not in first.get_data(as_text=True)
+    # Another visitor, logged in or not, gets the same page (only the CSP nonce differs).
+    again = as_user("sam.supervisor@demo.test").get(path)
+    assert again.headers["ETag"] == first.headers["ETag"]
+    nonce = re.compile(r'nonce="[^"]+"')
+    assert nonce.sub("", again.get_data(as_text=True)) == nonce.sub("", first.get_data(as_text=True))
+
+    held = app.test_client().get(path, headers={"If-None-Match": first.headers["ETag"]})
+    assert held.status_code == 304 and held.data == b""
+    assert held.headers["X-Supervise-Version"] == first.headers["X-Supervise-Version"]
+    other = app.test_client().get(path, headers={"If-None-Match": '"an-older-page"'})
+    assert other.status_code == 200 and other.data
+
+
+def test_the_form_template_is_in_the_page_and_out_of_the_pack_when_asked(app, as_user):
+    page = app.test_client().get("/tablet").get_data(as_text=True)
+    carried = re.search(r"data-form='([^']*)'", page)
+    assert json.loads(html.unescape(carried.group(1))) == session_form.current()
+
+    sam = as_user("sam.supervisor@demo.test")
+    slim = sam.get("/api/pack?templates=0").get_json()
+    assert "templates" not in slim and slim["kinds"] == session_form.current()["kinds"]
+    # A page of an earlier version asks without the parameter and still gets it.
+    assert sam.get("/api/pack").get_json()["templates"] == [session_form.current()]
