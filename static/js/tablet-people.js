@@ -19,6 +19,8 @@ export function usePage(hooks) {
 }
 
 async function whoIsLoggedIn() {
+  // The browser knows it is offline: nobody to ask (and the unlock form sooner).
+  if (!navigator.onLine) return undefined;
   try {
     const who = await serverSession();
     state.serverKid = who.kid ?? null;
