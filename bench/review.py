@@ -24,6 +24,7 @@ Target (issue 12): p95 <= 50 ms for each page at 50,000 records.
 from __future__ import annotations
 
 import argparse
+import gc
 import html
 import os
 import re
@@ -214,6 +215,8 @@ def main() -> None:
             have = count
             print(f"{count:,} records, {staff:,} people (seeded in {time.perf_counter() - start:.0f} s)",
                   flush=True)
+            gc.collect()
+            gc.freeze()  # as app.py does after start-up (the seeding is not the server's)
             results[count] = measure(app, db, count, args.repeat)
             for name, (wall, cpu) in results[count].items():
                 print(f"  {name:<46} wall p50 {statistics.median(wall) * 1000:6.1f} p95"
