@@ -779,3 +779,29 @@ def m0021_sync_ops_by_person(db):
     # An op carried to another tablet in a file (static/js/carry.js) reaches the server from two
     # devices: the second is answered from the first (webapp/sync_api/push.py), found by person.
     db.execute("CREATE INDEX sync_ops_user_op ON sync_ops(user_id, op)")
+
+
+@migrations(name="0022_person_changes")
+def m0022_person_changes(db):
+    # Each person's count of changes to what their compliance is worked out from (their
+    # records' dates, kinds and statuses, their pairings, their account), bumped by triggers,
+    # so the dashboard works out again only the people who changed since it last looked
+    # (webapp/oversight/compliance.py, `history`). The epoch is random: a database made again
+    # in the same place does not repeat the counts of the one before. A rebuild of `records`,
+    # `pairings` or `users` must create these triggers again.
+    run(db, """
+    CREATE TABLE person_changes (
+        person_id TEXT PRIMARY KEY,
+        n INTEGER NOT NULL
+    );
+    INSERT INTO record_tallies (name, n) VALUES ('person_changes_epoch', abs(random() / 2))
+    """)
+    bump = ("INSERT INTO person_changes (person_id, n) VALUES ({row}.{column}, 1)"
+            " ON CONFLICT (person_id) DO UPDATE SET n = n + 1;")
+    watched = {"records": ("supervisee_id", "UPDATE OF status, kind, session_date, supervisee_id"),
+               "pairings": ("supervisee_id", "UPDATE"), "users": ("id", "UPDATE")}
+    for table, (column, update) in watched.items():
+        for event, rows in (("INSERT", ("NEW",)), ("DELETE", ("OLD",)), (update, ("OLD", "NEW"))):
+            body = " ".join(bump.format(row=row, column=column) for row in rows)
+            name = f"{table}_{event.split()[0].lower()}_person_changes"
+            db.execute(f"CREATE TRIGGER {name} AFTER {event} ON {table} BEGIN {body} END")

@@ -16,7 +16,7 @@ from webapp import create_app
 from webapp.db import connect, transaction
 from webapp.oversight import compliance, demo, reminders, schedule
 from webapp.people import accounts
-from webapp.records import review_state
+from webapp.records import review_state, store
 
 
 def by_month_end(db, people: list[dict], today: str, months: int) -> list[tuple[int, int]]:
@@ -104,3 +104,58 @@ def test_a_long_list_of_reminders_shows_the_first_and_counts_the_rest(db, sam, a
     # All of them are kept, each with the day it first appeared.
     assert db.execute("SELECT count(*) FROM reminders WHERE user_id = ?",
                       [sam_id]).fetchone()[0] == len(everything)
+
+
+def test_only_the_people_who_changed_are_worked_out_again_and_it_adds_up(
+        tmp_path, seeded_data, monkeypatch):
+    """Asked again, compliance works out only the people whose records, pairings or account
+    changed (migration 0022's counts), and the figures are what counting afresh says."""
+    folder = tmp_path / "data"
+    shutil.copytree(seeded_data, folder)
+    app = create_app({**TEST_CONFIG, "DATA_DIR": str(folder)})
+    db = connect(app.config["DATABASE"])
+    vault, today = app.extensions["vault"], accounts.today()
+    with transaction(db):
+        demo.add_history(db, vault, app.extensions["seal_key"])
+    walks = []
+    bulk = compliance._held
+    monkeypatch.setattr(compliance, "_held", lambda *a, **k: walks.append(1) or bulk(*a, **k))
+
+    def agrees() -> None:
+        people = compliance.must_be_supervised(db)
+        months, dues = compliance.history(db, people, today)
+        assert [(m["in_date"], m["total"]) for m in months] == by_month_end(db, people, today, 12)
+        assert dues == schedule.statuses(db, people, today)
+
+    agrees()
+    ids = {email: user_id(db, email) for email in
+           ("alex.staff@demo.test", "bea.staff@demo.test", "cal.staff@demo.test",
+            "dee.staff@demo.test", "sam.supervisor@demo.test", "kim.supervisor@demo.test")}
+    day = dt.date.fromisoformat(today)
+
+    def sign(person: str, supervisor: str, days_ago: int, kind: str = "scheduled") -> str:
+        doc = signed(new_doc(ids[person], ids[supervisor], kind=kind,
+                             session_date=(day - dt.timedelta(days=days_ago)).isoformat()))
+        with transaction(db):
+            store.save_head(db, vault, doc, base_rev=None, author=ids[supervisor],
+                            device="tab-test", op=doc["id"])
+        return doc["id"]
+
+    sign("alex.staff@demo.test", "sam.supervisor@demo.test", 0)  # today
+    agrees()
+    late = sign("cal.staff@demo.test", "kim.supervisor@demo.test", 95)  # signed late, months back
+    agrees()
+    with transaction(db):  # not a regular session after all
+        db.execute("UPDATE records SET kind = 'ad_hoc' WHERE id = ?", [late])
+    agrees()
+    ended = (day - dt.timedelta(days=60)).isoformat()
+    with transaction(db):  # Dee's supervisor left two months ago
+        db.execute("UPDATE pairings SET end_date = ? WHERE supervisee_id = ? AND end_date IS NULL",
+                   [ended, ids["dee.staff@demo.test"]])
+    agrees()
+    with transaction(db):  # Bea started later than recorded
+        db.execute("UPDATE users SET start_date = ? WHERE id = ?",
+                   [(day - dt.timedelta(days=150)).isoformat(), ids["bea.staff@demo.test"]])
+    agrees()
+    assert len(walks) == 1  # the whole walk once; since then, only the people who changed
+    db.close()

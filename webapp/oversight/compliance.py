@@ -205,6 +205,47 @@ def _runs(policy: schedule.Policy, p: dict, ends: list[str], start: str, base: t
     return steps, last, due, overdue_after
 
 
+@dataclass
+class _Scope:
+    """One list of people's figures, person by person, with how far each person's changes
+    (migration 0022's `person_changes`) had gone when their part was worked out."""
+
+    seen: dict[str, int]
+    parts: dict[str, tuple[list, schedule.Due]]
+    totals: list[int]
+    in_date: list[int]
+
+
+# {(database, epoch, policy, month ends, today, the people): _Scope}, a few at a time.
+_SCOPES: dict[tuple, _Scope] = {}
+_SCOPES_KEPT = 8
+
+
+def _changes(db) -> tuple[int, dict[str, int]]:
+    """This database's epoch (random, made once) and each person's count of changes."""
+    epoch = db.execute("SELECT n FROM record_tallies WHERE name = 'person_changes_epoch'").fetchone()
+    return (epoch[0] if epoch else 0), dict(db.execute(
+        "SELECT person_id, n FROM person_changes").fetchall())
+
+
+def _held_of(db, ids_json: str, first_end: str, last_end: str) -> dict[str, list[str]]:
+    """What `_held` gives, for a few people: each one's sessions through their own index."""
+    out: dict[str, list[str]] = {}
+    before: dict[str, str] = {}
+    for person, day in db.execute(
+            "SELECT j.value, r.session_date FROM json_each(?) j CROSS JOIN records r INDEXED BY"
+            " records_regular_held WHERE r.supervisee_id = j.value AND r.status = 'signed'"
+            " AND r.kind IN ('scheduled', 'probation') AND r.session_date <= ?"
+            " ORDER BY r.session_date", [ids_json, last_end]).fetchall():
+        if day <= first_end:
+            before[person] = day
+        else:
+            out.setdefault(person, []).append(day)
+    for person, day in before.items():
+        out[person] = [day, *out.get(person, ())]
+    return out
+
+
 def history(db, people: list[dict], today: str,
             months: int = MONTHS) -> tuple[list[dict], dict[str, schedule.Due]]:
     """Compliance at each of the last `months` month ends (the current month's: today),
@@ -216,16 +257,51 @@ def history(db, people: list[dict], today: str,
     probation end, roles): at a trust's scale many people share them, so a few hundred calls
     answer thousands of (person, month end) questions; and once per run of month ends with
     the same last session, the run counted in one step (`_runs`). Each person's part is kept
-    between requests (`_KEPT`), found again by everything it depends on."""
+    between requests (`_KEPT`), found again by everything it depends on.
+
+    Asked again for the same people, policy and day, only the people whose records,
+    pairings or account changed since (their count in `person_changes`, read before
+    anything else, so a part is never older than the count it is kept with) are worked out
+    again, each through their own index; the others' parts are taken as they were."""
     ends = month_ends(today, months)
+    policy = schedule.load_policy(db)
+    rules = (policy.regular, policy.grace_days, policy.probation, tuple(sorted(policy.roles.items())))
+    epoch, changes = _changes(db)
+    path = db.conn.execute("PRAGMA database_list").fetchone()[2]
+    key = (path, epoch, rules, tuple(ends), today, frozenset(p["id"] for p in people))
+    scope = _SCOPES.get(key)
+    if scope is None:
+        scope = _work_out(db, people, today, ends, policy, rules,
+                          fast=False, scope=_Scope({}, {}, [0] * (len(ends) + 1), [0] * (len(ends) + 1)))
+        if len(_SCOPES) >= _SCOPES_KEPT:
+            _SCOPES.clear()
+        _SCOPES[key] = scope
+    else:
+        changed = [p for p in people if changes.get(p["id"]) != scope.seen.get(p["id"])]
+        if changed:
+            _work_out(db, changed, today, ends, policy, rules, fast=True, scope=scope)
+    scope.seen.update({p["id"]: changes.get(p["id"]) for p in people})
+    n = len(ends)
+    totals = list(itertools.accumulate(scope.totals[:n]))
+    in_date = list(itertools.accumulate(scope.in_date[:n]))
+    monthly = [{"month": end[:7], "end": end, "total": totals[k], "in_date": in_date[k],
+                "share": round(100 * in_date[k] / totals[k]) if totals[k] else 100}
+               for k, end in enumerate(ends)]
+    return monthly, {p["id"]: scope.parts[p["id"]][1] for p in people}
+
+
+def _work_out(db, people: list[dict], today: str, ends: list[str], policy, rules: tuple, *,
+              fast: bool, scope: _Scope) -> _Scope:
+    """Work out these people's parts (their sessions and pairings read in bulk, or through
+    each one's own index when `fast`: a few people) and put them in `scope`, taking out
+    what each had before."""
     ids_json = json.dumps([p["id"] for p in people])
     pairings = _pairings(db, ids_json)
-    policy = schedule.load_policy(db)
-    held = _held(db, ids_json, ends[0], ends[-1], _lookback(policy, ends[0]))
+    held = (_held_of(db, ids_json, ends[0], ends[-1]) if fast else
+            _held(db, ids_json, ends[0], ends[-1], _lookback(policy, ends[0])))
     # A person's part is a pure function of the policy, the month ends and their own inputs
     # (start, probation, roles, pairings, sessions): kept between requests (bounded), so a
     # page shown again works out only the people whose sessions or pairings changed.
-    rules = (policy.regular, policy.grace_days, policy.probation, tuple(sorted(policy.roles.items())))
     if len(_KEPT) > _KEPT_RULES or len(_KEPT.get((rules, tuple(ends)), ())) > _KEPT_PEOPLE:
         _KEPT.clear()
     kept = _KEPT.setdefault((rules, tuple(ends)), {})
@@ -233,10 +309,13 @@ def history(db, people: list[dict], today: str,
     states: dict[tuple, str] = {}
     # Counts per month end kept as differences (+1 where a run of month ends starts, -1 after
     # it): a person costs one step per session held in the window, not one per month end.
-    n = len(ends)
-    totals, in_date = [0] * (n + 1), [0] * (n + 1)
-    dues: dict[str, schedule.Due] = {}
+    totals, in_date = scope.totals, scope.in_date
     for p in people:
+        old = scope.parts.get(p["id"])
+        if old:
+            for k, total, counted in old[0]:
+                totals[k] -= total
+                in_date[k] -= counted
         start = p.get("start_date") or (p.get("created_at") or "")[:10]
         base = (start, p.get("probation_end"), p.get("roles") if policy.roles else None)
         spans = tuple(pairings.get(p["id"], ()))
@@ -251,14 +330,10 @@ def history(db, people: list[dict], today: str,
         probation = p.get("probation_end")
         if (due, overdue_after) not in states:
             states[due, overdue_after] = schedule.state(due, overdue_after, today)
-        dues[p["id"]] = schedule.Due(
+        scope.parts[p["id"]] = (steps, schedule.Due(
             person_id=p["id"], last_held=last, due=due, overdue_after=overdue_after,
-            state=states[due, overdue_after], on_probation=bool(probation) and today <= probation)
-    totals, in_date = list(itertools.accumulate(totals[:n])), list(itertools.accumulate(in_date[:n]))
-    monthly = [{"month": end[:7], "end": end, "total": totals[k], "in_date": in_date[k],
-                "share": round(100 * in_date[k] / totals[k]) if totals[k] else 100}
-               for k, end in enumerate(ends)]
-    return monthly, dues
+            state=states[due, overdue_after], on_probation=bool(probation) and today <= probation))
+    return scope
 
 
 def monthly(db, people: list[dict], today: str, months: int = MONTHS) -> list[dict]:
