@@ -18,7 +18,7 @@ from webapp.evidence import addenda, proof
 from webapp.oversight import missed
 from webapp.oversight import requests as asking
 from webapp.people import accounts
-from webapp.records import review_state, store
+from webapp.records import review_state, session_form, store
 
 # Days ago of each person's signed regular sessions (gaps are deliberate: the compliance
 # chart dips when someone went overdue). Bea is on probation (fortnightly).
@@ -52,8 +52,7 @@ PASSWORD_FREE_IP = "127.0.0.1"
 
 def _signature(doc: dict, role: str, signer: str, name: str, when: dt.date) -> dict:
     return {"id": str(uuid.uuid4()), "role": role, "signer": signer, "name": name,
-            "statement": f"I confirm this is an accurate record of our supervision on"
-                         f" {doc['session_date']}.",
+            "statement": session_form.statement(session_form.current(), doc["session_date"]),
             "strokes": [{"points": [[10, 40, 0], [60, 20, 40], [120, 45, 80], [180, 25, 120]]}],
             "width": 600, "height": 200, "content_hash": content_hash(doc),
             "signed_at": f"{when.isoformat()}T15:30:00.000Z", "device": "seed-demo"}
