@@ -11,7 +11,7 @@ VENDOR := static/vendor/htmx.min.js static/vendor/idb.js static/vendor/signature
 	static/vendor/signature-font.js
 BUNDLE := static/build/meta.json
 
-.PHONY: run test setup vendor bundle browser lint bench icons clean
+.PHONY: run test setup vendor bundle browser lint bench icons screens clean
 
 run: setup
 	$(VENV)/bin/flask --app app init-db
@@ -96,6 +96,11 @@ browser:
 icons: setup browser
 	$(PY) tools/icons.py
 
+# The documentation's screenshots of the evidence page and the PDF's first page (committed),
+# taken again from the demo organisation in Chromium and PDFium: docs/screens/.
+screens: setup browser
+	$(PY) tools/screens.py
+
 lint: setup
 	$(VENV)/bin/ruff check .
 
@@ -107,6 +112,7 @@ bench: setup
 	$(PY) bench/crash.py
 	$(PY) bench/tablet_load.py
 	$(PY) bench/review.py
+	$(PY) bench/pdf_render.py
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor static/build

@@ -10,7 +10,10 @@ set in DejaVu Sans (`make vendor` copies it into static/vendor/fonts), so any sc
 covers prints as written. Chinese, Japanese, Korean, Arabic and emoji, which DejaVu lacks,
 come from Noto fonts (also copied by `make vendor`), loaded only for a record that has such
 text and embedded as subsets of the glyphs used. A character no font has is printed as its
-code point, e.g. [U+13000], rather than as an invisible blank.
+code point, e.g. [U+13000], rather than as an invisible blank. Text in a script whose letters
+join or run right to left (Arabic, Hebrew, ...) is shaped by HarfBuzz, paragraph by paragraph,
+and a name inside a sentence is isolated so that it keeps its own direction
+(webapp/evidence/scripts.py).
 """
 
 from __future__ import annotations
@@ -21,20 +24,12 @@ import unicodedata2 as unicodedata
 from fpdf import FPDF
 
 from webapp.access import CONFIDENTIALITY
-from webapp.evidence import plain
+from webapp.evidence import pdf_fonts, plain, scripts
+from webapp.evidence.scripts import isolate
 
 FONTS_DIR = Path(__file__).resolve().parents[2] / "static" / "vendor" / "fonts"
 STATUSES = {"draft": "Draft", "signing": "Awaiting a signature", "signed": "Signed by both and locked"}
 INK, MUTED, RULE = (16, 42, 67), (98, 110, 124), (200, 206, 214)
-# What DejaVu lacks, by Unicode block: the Noto font that has it (ranges inclusive).
-FALLBACKS = (
-    ("NotoSansKR", ((0x1100, 0x11FF), (0x3130, 0x318F), (0xA960, 0xA97F), (0xAC00, 0xD7FF))),
-    ("NotoSansSC", ((0x2E80, 0x2FDF), (0x3000, 0x312F), (0x31A0, 0x31FF), (0x3400, 0x4DBF),
-                    (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0xFF00, 0xFFEF), (0x20000, 0x3FFFF))),
-    ("NotoSansArabic", ((0x0600, 0x06FF), (0x0750, 0x077F), (0x08A0, 0x08FF), (0xFB50, 0xFDFF),
-                        (0xFE70, 0xFEFF))),
-    ("NotoEmoji", ((0x2000, 0x2BFF), (0x1F000, 0x1FAFF))),
-)
 LINE = 5  # mm per line of body text
 BOX_W, BOX_H = 66, 22  # mm, the frame a signature is drawn into
 
@@ -43,56 +38,66 @@ class _Pdf(FPDF):
     def __init__(self, record_id: str, fonts_dir: Path):
         super().__init__(format="A4")
         self.record_id = record_id
-        self.add_font("dejavu", "", str(fonts_dir / "DejaVuSans.ttf"))
-        self.add_font("dejavu", "B", str(fonts_dir / "DejaVuSans-Bold.ttf"))
-        # Bold text falls back to the regular face for the few glyphs only it has.
-        self.add_font("dejavu-regular", "", str(fonts_dir / "DejaVuSans.ttf"))
-        self.set_fallback_fonts(["dejavu-regular"], exact_match=False)
+        pdf_fonts.add_font(self, "dejavu", "", fonts_dir / "DejaVuSans.ttf")
+        pdf_fonts.add_font(self, "dejavu", "B", fonts_dir / "DejaVuSans-Bold.ttf")
         self.glyphs = set(self.fonts["dejavu"].cmap)
-        self.fonts_dir, self.extra = fonts_dir, []  # Noto faces loaded for this document
+        self.fonts_dir, self.extra = fonts_dir, []  # fallback faces loaded for this document
         self.set_margins(18, 16, 18)
         self.set_auto_page_break(True, margin=18)
 
     def footer(self):
+        shaping = self.text_shaping  # a page may break inside a shaped paragraph
         self.set_y(-12)
         self.style(8, MUTED)
         self.cell(0, 5, self.safe(f"Supervise · record {self.record_id} · page {self.page_no()} of {{nb}}"
                                   " · confidential"), align="C")
+        self.text_shaping = shaping
 
     def style(self, size: float = 10, color=(0, 0, 0), bold: bool = False):
         self.set_font("dejavu", "B" if bold else "", size)
         self.set_text_color(*color)
 
     def safe(self, text) -> str:
-        """NFC text (as the content hash has it) with each glyph the font lacks written out."""
-        out = []
+        """NFC text (as the content hash has it) with each glyph the font lacks written out;
+        text shaping is switched on for the cell that prints it if it needs it, off if not."""
+        out, face = [], (self.current_font.cmap if self.current_font else self.glyphs)
         for ch in unicodedata.normalize("NFC", str(text)).replace("\r\n", "\n"):
-            if ch == "\n" or ord(ch) in self.glyphs or self.fallback_has(ord(ch)):
+            if ord(ch) in self.glyphs and ord(ch) not in face:
+                self.fallback("dejavu-regular", "DejaVuSans.ttf")  # a glyph bold text lacks
+            if (ch == "\n" or ord(ch) in self.glyphs or ch in scripts.BIDI_CONTROLS
+                    or self.fallback_has(ord(ch))):
                 out.append(ch)
             elif unicodedata.category(ch) == "Cc":
                 out.append(" ")
             else:
                 out.append(f"[U+{ord(ch):04X}]")
-        return "".join(out)
+        text = "".join(out)
+        self.set_text_shaping(scripts.needs_shaping(text))
+        return text
 
     def fallback_has(self, point: int) -> bool:
         """Whether a Noto font has this character, loading the font the first time one of its
         characters is met (a large font is parsed only for a record that needs it)."""
-        name = next((font for font, ranges in FALLBACKS
-                     if any(low <= point <= high for low, high in ranges)), None)
+        name = scripts.fallback_font(point)
         if name is None:
             return False
-        key = name.lower()
+        return point in self.fallback(name.lower(), f"{name}_400Regular.ttf").cmap
+
+    def fallback(self, key: str, file: str):
+        """A fallback face, loaded the first time a character needs it: the regular DejaVu for
+        the few glyphs the bold lacks, then the Noto fonts in the order they were met."""
         if key not in self.fonts:
-            self.add_font(key, "", str(self.fonts_dir / f"{name}_400Regular.ttf"))
-            self.extra.append(key)
-            self.set_fallback_fonts(["dejavu-regular", *self.extra], exact_match=False)
-        return point in self.fonts[key].cmap
+            pdf_fonts.add_font(self, key, "", self.fonts_dir / file)
+            self.extra.insert(0 if key == "dejavu-regular" else len(self.extra), key)
+            self.set_fallback_fonts(self.extra, exact_match=False)
+        return self.fonts[key]
 
     def para(self, text, size: float = 10, color=(0, 0, 0), bold: bool = False, indent: float = 0):
         self.style(size, color, bold)
         self.set_x(self.l_margin + indent)
-        self.multi_cell(0, LINE * size / 10, self.safe(text), align="L", new_x="LMARGIN", new_y="NEXT")
+        text = self.safe(text)  # right-to-left text starts at the right, as dir="auto" has it
+        self.multi_cell(0, LINE * size / 10, text, align="R" if scripts.right_to_left(text) else "L",
+                        new_x="LMARGIN", new_y="NEXT")
 
     def heading(self, text: str):
         if self.will_page_break(24):
@@ -150,18 +155,19 @@ def answer_text(field: dict, value) -> str | None:
 def render(evidence: dict, fonts_dir: Path | str = FONTS_DIR) -> bytes:
     """The PDF copy of a record, as bytes."""
     record, doc, template = evidence["record"], evidence["doc"], evidence["template"]
-    people = evidence.get("people") or {}
-    supervisee = people.get(doc.get("supervisee"), "unknown")
+    supervisee = (evidence.get("people") or {}).get(doc.get("supervisee"), "unknown")
+    people = {key: isolate(name) for key, name in (evidence.get("people") or {}).items()}
+    evidence = {**evidence, "people": people}  # each name keeps its own direction in a sentence
     zone = plain.zone_of(evidence)
     pdf = _Pdf(record["id"], Path(fonts_dir))
-    title = f"{template['title']}: {supervisee}, {plain.day(doc.get('session_date'), zone) or 'no date'}"
-    pdf.set_title(unicodedata.normalize("NFC", title))
+    on = plain.day(doc.get("session_date"), zone) or "no date"
+    pdf.set_title(unicodedata.normalize("NFC", f"{template['title']}: {supervisee}, {on}"))
     pdf.set_author("Supervise")
     pdf.set_creator("Supervise")
     pdf.add_page()
-    pdf.para(title, 16, INK, bold=True)
+    pdf.para(f"{template['title']}: {isolate(supervisee)}, {on}", 16, INK, bold=True)
     pdf.para(f"Copy made {plain.when(evidence.get('generated_at'), zone)} for"
-             f" {evidence.get('generated_for', '')}. Confidential: a staff supervision record.",
+             f" {isolate(evidence.get('generated_for', ''))}. Confidential: a staff supervision record.",
              8.5, MUTED)
     _verdict(pdf, plain.verdict(evidence))
     confidentiality = evidence.get("confidentiality") or CONFIDENTIALITY
@@ -246,7 +252,7 @@ def _signatures(pdf: _Pdf, evidence: dict, people: dict, zone):
         pdf.set_left_margin(pdf.l_margin + BOX_W + 5)
         pdf.set_xy(pdf.l_margin, top)
         role = str(sig.get("role") or "signer").capitalize()
-        typed = f" (typed name: “{sig['name']}”)" if sig.get("name") else ""
+        typed = f" (typed name: “{isolate(sig['name'])}”)" if sig.get("name") else ""
         pdf.para(f"{role}: {people.get(sig.get('signer'), 'unknown')}{typed}", bold=True)
         pdf.para(f"“{plain.statement_words(sig.get('statement'), evidence['doc'].get('session_date'))}”", 9)
         at = plain.when(sig.get("signed_at"), zone) or "an unknown time"
@@ -275,7 +281,7 @@ def _addenda(pdf: _Pdf, addenda: list, zone):
             pdf.ln(2)
             continue
         restricted = "Restricted safeguarding note" if note.get("restricted") else "Addendum"
-        pdf.para(f"{restricted} by {note.get('author_name', 'unknown')}", bold=True)
+        pdf.para(f"{restricted} by {isolate(note.get('author_name', 'unknown'))}", bold=True)
         pdf.para(f"Written {plain.when(note.get('written_at'), zone)}, received by the server"
                  f" {plain.when(note.get('received_at'), zone)}", 8.5, MUTED)
         if note.get("reason"):
@@ -290,7 +296,7 @@ def _acknowledgement(pdf: _Pdf, ack: dict | None, zone):
         pdf.para("Not yet acknowledged by the supervisee.", color=MUTED)
         return
     did = "acknowledged the record" if ack["kind"] == "acknowledged" else "recorded a disagreement"
-    pdf.para(f"{ack.get('name', 'The supervisee')} {did} on {plain.when(ack.get('at'), zone)},"
+    pdf.para(f"{isolate(ack.get('name', 'The supervisee'))} {did} on {plain.when(ack.get('at'), zone)},"
              " from their own login.")
     if ack.get("text"):
         pdf.ln(1)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from webapp import times
+from webapp.evidence.scripts import isolate
 
 # What each audit code means, as a phrase after the person's name ("Sam Supervisor: opened
 # the record"). A code not listed here is shown as it is.
@@ -186,7 +187,7 @@ def statement_words(statement: str | None, session_date: str | None) -> str:
 def _signed_by(sigs: list[dict], people: dict, zone: ZoneInfo) -> str:
     """"Sam Supervisor and Alex Staff on 26 Nov 2026" (or each with their own day)."""
     order = sorted(sigs, key=lambda s: 0 if s.get("role") == "supervisor" else 1)
-    names = [people.get(s.get("signer"), "someone") for s in order]
+    names = [isolate(people.get(s.get("signer"), "someone")) for s in order]
     days = [day(s.get("signed_at"), zone) for s in order]
     if len(set(days)) == 1:
         return f"{' and '.join(names)} on {days[0]}"
@@ -228,5 +229,5 @@ def verdict(evidence: dict) -> dict:
                         " be signed again by both; not sealed."}
     waiting_for = supervisee if valid[0].get("role") == "supervisor" else supervisor
     return {"state": "waiting",
-            "text": f"Signed by {_signed_by(valid, people, zone)}; waiting for {waiting_for}"
+            "text": f"Signed by {_signed_by(valid, people, zone)}; waiting for {isolate(waiting_for)}"
                     " to sign; not sealed."}
