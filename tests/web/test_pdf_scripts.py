@@ -177,6 +177,8 @@ def test_the_evidence_page_isolates_names_and_lets_free_text_find_its_direction(
     page = alex.get(f"/records/{record['id']}/evidence").get_data(as_text=True)
     assert f"Evidence for the session record of <bdi>{NAME}</bdi>, 20 Nov 2026" in page
     assert f"Supervisee: <bdi>{NAME}</bdi></strong> (typed their name as “<bdi>{NAME}</bdi>”)" in page
+    # The supervisor's name comes from their login, not typed: nothing said of it.
+    assert "Supervisor: <bdi>Sam Supervisor</bdi></strong>." in page
     assert f"Signed by Sam Supervisor and \u2068{NAME}\u2069 on 20 Nov 2026;" in page  # the verdict
     assert f'<blockquote class="prose" dir="auto">{DISAGREEMENT}</blockquote>' in page
     copy = as_user("alex.staff@demo.test").get(f"/records/{record['id']}/pdf").data

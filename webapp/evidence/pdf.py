@@ -252,7 +252,9 @@ def _signatures(pdf: _Pdf, evidence: dict, people: dict, zone):
         pdf.set_left_margin(pdf.l_margin + BOX_W + 5)
         pdf.set_xy(pdf.l_margin, top)
         role = str(sig.get("role") or "signer").capitalize()
-        typed = f" (typed name: “{isolate(sig['name'])}”)" if sig.get("name") else ""
+        # The supervisee types their name; the supervisor's comes from their login.
+        typed = (f" (typed name: “{isolate(sig['name'])}”)"
+                 if sig.get("name") and sig.get("role") == "supervisee" else "")
         pdf.para(f"{role}: {people.get(sig.get('signer'), 'unknown')}{typed}", bold=True)
         pdf.para(f"“{plain.statement_words(sig.get('statement'), evidence['doc'].get('session_date'))}”", 9)
         at = plain.when(sig.get("signed_at"), zone) or "an unknown time"
