@@ -11,7 +11,7 @@ VENDOR := static/vendor/htmx.min.js static/vendor/idb.js static/vendor/signature
 	static/vendor/signature-font.js
 BUNDLE := static/build/meta.json
 
-.PHONY: run test setup vendor bundle browser lint bench icons screens clean
+.PHONY: run test setup vendor bundle browser lint bench bench-long icons screens clean
 
 run: setup
 	$(VENV)/bin/flask --app app init-db
@@ -113,6 +113,14 @@ bench: setup
 	$(PY) bench/tablet_load.py
 	$(PY) bench/review.py
 	$(PY) bench/pdf_render.py
+
+# The long runs of the suite's short property, fuzz and crash tests (tens of minutes): the
+# merge properties with thousands of generated worlds each, 2,000 generated pushes, and 1,000
+# ops with twenty kills of the real server. It stops at the first run that fails.
+bench-long: setup
+	HYPOTHESIS_PROFILE=long $(VENV)/bin/pytest -q -p no:xdist tests/unit/test_merge_properties.py
+	$(PY) bench/fuzz.py
+	$(PY) bench/crash.py
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor static/build

@@ -3,19 +3,44 @@
 from __future__ import annotations
 
 import fcntl
+import os
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
+from flask import Flask
+from hypothesis import HealthCheck, settings
 from records_helper import Tablet, new_doc
-from support import TEST_CONFIG, Browser, user_id
+from support import TEST_CONFIG, Browser, SharedTemplates, share_url_builders, user_id
 
 from webapp import create_app
 from webapp.cli import seed_demo
 from webapp.db import connect
+from webapp.people import passwords
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Every app the tests make (one per test, on its own database) compiles the same templates
+# and URL builders: once per process here.
+Flask.jinja_options = {**Flask.jinja_options, "bytecode_cache": SharedTemplates()}
+share_url_builders()
+
+# Passwords: Argon2id as in production, at its lowest cost (m=8 KiB, t=1), so that the suite's
+# thousand-odd logins take no noticeable time. The production parameters are pinned, and used,
+# by the tests that take the `production_passwords` fixture (tests/web/test_sessions.py).
+PRODUCTION_HASHER = passwords._hasher
+passwords._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+# Generated examples (Hypothesis) for the tests that do not name their own count (the merge
+# properties): a short draw in the suite, thousands in the long run (`make bench-long`, which
+# sets HYPOTHESIS_PROFILE=long). The suite's draw changes from run to run; a failure found is
+# kept in .hypothesis/ and tried first next time.
+_QUIET = [HealthCheck.too_slow, HealthCheck.data_too_large]
+settings.register_profile("suite", max_examples=50, deadline=None, suppress_health_check=_QUIET)
+settings.register_profile("long", max_examples=3000, deadline=None, suppress_health_check=_QUIET)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 
 
 def pytest_configure(config):
@@ -26,6 +51,13 @@ def pytest_configure(config):
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not meta.exists() or max(p.stat().st_mtime for p in sources) > meta.stat().st_mtime:
             subprocess.run(["make", "-s", "bundle"], cwd=ROOT, check=True)
+
+
+@pytest.fixture
+def production_passwords(monkeypatch):
+    """Password hashing with the production Argon2id parameters, for this test."""
+    monkeypatch.setattr(passwords, "_hasher", PRODUCTION_HASHER)
+    return PRODUCTION_HASHER
 
 
 @pytest.fixture(scope="session")

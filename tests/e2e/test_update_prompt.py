@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from playwright.sync_api import expect
 
@@ -14,6 +16,15 @@ NEW = "0123456789abcdef"
 
 def waiting(page) -> bool:
     return page.evaluate("navigator.serviceWorker.getRegistration().then((r) => !!r?.waiting)")
+
+
+def until(page, check, what: str, seconds: float = 60) -> None:
+    """Until `check()` is true, looking every 100 ms, for at most `seconds` (installing a
+    worker caches the whole shell: slow on a busy machine, so the deadline is generous)."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        page.wait_for_timeout(100)
 
 
 def test_a_new_version_waits_for_the_reload_button(tablet, live_app, monkeypatch):
@@ -30,13 +41,10 @@ def test_a_new_version_waits_for_the_reload_button(tablet, live_app, monkeypatch
     tablet.unlock()
     tablet.start_record("Alex")
     page.get_by_label("Summary of key discussion points").fill("Typed while the update came")
-    for _ in range(100):
-        if waiting(page):
-            break
-        page.wait_for_timeout(100)
-    assert waiting(page), "the new worker should install and wait"
+    until(page, lambda: waiting(page), "the new worker to install and wait")
     prompt = page.get_by_role("status").filter(has_text="A new version is ready")
-    page.wait_for_timeout(2500)
+    # The page looks for a moment to offer it every 2 s: a look and a half later, still none.
+    page.wait_for_timeout(3000)
     expect(prompt).to_have_count(0)  # never over an open record
 
     tablet.wait_saved()
@@ -44,11 +52,8 @@ def test_a_new_version_waits_for_the_reload_button(tablet, live_app, monkeypatch
     expect(prompt).to_be_visible()
     page.get_by_role("button", name="Reload").click()
     expect(page.get_by_role("heading", name="Unlock")).to_be_visible()
-    for _ in range(50):
-        if page.evaluate("caches.keys()") == [f"supervise-{NEW}"]:
-            break
-        page.wait_for_timeout(100)
-    assert page.evaluate("caches.keys()") == [f"supervise-{NEW}"]
+    until(page, lambda: page.evaluate("caches.keys()") == [f"supervise-{NEW}"],
+          "the new version's cache to replace the old one")
     assert not waiting(page)
     tablet.unlock()
     expect(page.get_by_role("heading", name="Session records on this tablet")).to_be_visible()

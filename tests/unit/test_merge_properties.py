@@ -1,15 +1,16 @@
 """Property tests of the merge engine: several tablets edit offline, push, retry and pull.
 
-Run longer with ``HYPOTHESIS_PROFILE=long`` (or ``bench/merge_throughput.py --long``).
+The suite runs a short draw of each (the `suite` profile, tests/conftest.py); the long run,
+thousands of worlds each, is ``HYPOTHESIS_PROFILE=long`` (``make bench-long``, or
+``bench/merge_throughput.py --long``).
 """
 
 from __future__ import annotations
 
 import copy
-import os
 from dataclasses import dataclass, field
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from sync import merge as merge_module
@@ -17,11 +18,6 @@ from sync.canonical import canonical_json, content_hash
 from sync.engine import Store, push
 from sync.merge import is_locked, merge
 from sync.state import State, format_time, render, value_key
-
-_QUIET = [HealthCheck.too_slow, HealthCheck.data_too_large]
-settings.register_profile("ci", max_examples=200, deadline=None, suppress_health_check=_QUIET)
-settings.register_profile("long", max_examples=3000, deadline=None, suppress_health_check=_QUIET)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 T0 = 1_795_424_400_000  # 2026-11-23T09:00:00Z in ms
 USERS = ("u-sup", "u-staff")  # even devices belong to the supervisor, odd to the supervisee

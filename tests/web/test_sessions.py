@@ -15,6 +15,7 @@ from support import TEST_CONFIG, Browser, user_id
 from webapp import create_app
 from webapp.cli import DEMO_PASSWORD
 from webapp.db import connect
+from webapp.people import accounts
 
 SAM = "sam.supervisor@demo.test"
 NEW_PASSWORD = "tawny owl lantern quarry"
@@ -332,14 +333,21 @@ def test_wrong_current_passwords_are_throttled_too(limited):
 
 # -- passwords -------------------------------------------------------------------------------
 
-def test_passwords_are_stored_with_argon2id_at_owasp_strength(db):
-    stored = next(db.query("SELECT password_hash FROM users WHERE email = ?", [SAM]))
+def test_passwords_are_stored_with_argon2id_at_owasp_strength(app, db, vault, production_passwords):
+    # The production parameters (the rest of the suite hashes at the lowest cost: tests/conftest.py).
+    with db.conn:
+        accounts.create_user(db, vault, email="new.person@demo.test", name="New Person",
+                             roles=["staff"], password=NEW_PASSWORD)
+    stored = next(db.query("SELECT password_hash FROM users WHERE email = ?", ["new.person@demo.test"]))
     assert re.match(r"^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=1\$", stored["password_hash"])
     m, t = map(int, re.match(r"^\$argon2id\$v=19\$m=(\d+),t=(\d+)", stored["password_hash"]).groups())
     assert m >= 19 * 1024 and t >= 2
+    assert Browser(app).login("new.person@demo.test", NEW_PASSWORD).status_code == 302
+    again = next(db.query("SELECT password_hash FROM users WHERE email = ?", ["new.person@demo.test"]))
+    assert again["password_hash"] == stored["password_hash"]  # current: not hashed again
 
 
-def test_an_older_hash_is_replaced_at_login(app, db):
+def test_an_older_hash_is_replaced_at_login(app, db, production_passwords):
     from werkzeug.security import generate_password_hash
     db.execute("UPDATE users SET password_hash = ? WHERE email = ?",
                [generate_password_hash(DEMO_PASSWORD, "scrypt:32768:8:1"), SAM])
