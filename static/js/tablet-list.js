@@ -13,6 +13,7 @@ const SYNC_WORDS = { saved: "Saved on device", waiting: "Waiting to sync", synce
 
 export async function renderDrafts() {
   const s = vault.session();
+  if (!s) return;
   const { pack } = state;
   const persisted = await navigator.storage?.persisted?.();
   const age = await oldestUnsynced(s);
@@ -40,8 +41,7 @@ export async function renderDrafts() {
   $("#new-form button").disabled = !people.length && !anyone.length;
   const names = Object.fromEntries([...anyone, ...people].map((p) => [p.id, p.name]));
   const rows = await listDrafts(s);
-  $("#drafts-empty").hidden = rows.length > 0;
-  $("#drafts-body").replaceChildren(...await Promise.all(rows.map(async ({ entry, doc, sync }) => {
+  const drawn = await Promise.all(rows.map(async ({ entry, doc, sync }) => {
     const tr = document.createElement("tr");
     const { words, count } = doc ? await signatureState(doc, { supervisor: doc.supervisor === s.user.id ? s.user.name : "", supervisee: names[doc.supervisee] }) : { words: "", count: 0 };
     const stand = entry.locked ? "Signed by both · locked" : !doc ? "" : count || doc.signatures?.length ? words : "Draft";
@@ -59,10 +59,14 @@ export async function renderDrafts() {
     tr.append(Object.assign(document.createElement("td"), {}));
     tr.lastChild.append(open);
     return tr;
-  })));
-  await renderCarry(s);
+  }));
   const attention = await attentionOps(s);
   const moved = await movedDrafts(s);
+  // Locked (or someone else unlocked) while this read the storage: draw nothing of theirs.
+  if (vault.session() !== s) return;
+  $("#drafts-empty").hidden = rows.length > 0;
+  $("#drafts-body").replaceChildren(...drawn);
+  await renderCarry(s);
   $("#attention").hidden = !attention.length && !moved.length;
   $("#attention-list").replaceChildren(...moved.map(({ entry, waiting }) => {
     // Left this tablet's scope with changes not sent: kept until they are sent or copied.

@@ -243,6 +243,9 @@ vault.onLock(async (reason) => {
   if (reason !== "wiped" && state.serverUser && await endServerLogin(reason)) state.serverUser = null;
   await page.capture.end();
   state.pack = null;
+  // Nothing of the person stays on the page while it is locked.
+  $("#drafts-body").replaceChildren();
+  $("#attention-list").replaceChildren();
   location.hash = "";
   start();
 });

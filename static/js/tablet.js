@@ -16,15 +16,20 @@ const capture = new Capture(app, { statement: app.dataset.statement });
 async function route() {
   const s = vault.session();
   if (!s) return;
+  // Locked (or someone else unlocked) while this waited on storage: show nothing of theirs.
+  const still = () => vault.session() === s;
   const match = location.hash.match(/^#record=([0-9a-f-]{36})$/);
   if (match && (await capture.open(match[1]))) {
+    if (!still()) return;
     const { prefill } = state;
     if (prefill?.record === match[1]) capture.prefillAddendum(prefill.text, prefill.op);
     state.prefill = null;
     return show("capture");
   }
+  if (!still()) return;
   if (match) message("That session record is not on this tablet for you.");
   await renderDrafts();
+  if (!still()) return;
   show("drafts");
   // From a concern's page: "Start safeguarding supervision" names the person to start with.
   const start = location.hash.match(/^#new=([A-Za-z0-9_-]{1,64})&kind=dsl_safeguarding$/);
