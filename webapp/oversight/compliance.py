@@ -19,6 +19,7 @@ import bisect
 import datetime as dt
 import itertools
 import json
+import threading
 from dataclasses import dataclass
 
 from webapp.oversight import schedule
@@ -219,6 +220,7 @@ class _Scope:
 # {(database, epoch, policy, month ends, today, the people): _Scope}, a few at a time.
 _SCOPES: dict[tuple, _Scope] = {}
 _SCOPES_KEPT = 8
+_SCOPES_LOCK = threading.Lock()
 
 
 def _changes(db) -> tuple[int, dict[str, int]]:
@@ -269,29 +271,30 @@ def history(db, people: list[dict], today: str,
     epoch, changes = _changes(db)
     path = db.conn.execute("PRAGMA database_list").fetchone()[2]
     key = (path, epoch, rules, tuple(ends), today, frozenset(p["id"] for p in people))
-    scope = _SCOPES.get(key)
-    if scope is None:
-        scope = _work_out(db, people, today, ends, policy, rules,
-                          fast=False, scope=_Scope({}, {}, [0] * (len(ends) + 1), [0] * (len(ends) + 1)))
-        if len(_SCOPES) >= _SCOPES_KEPT:
-            _SCOPES.clear()
-        _SCOPES[key] = scope
-    else:
-        changed = [p for p in people if changes.get(p["id"]) != scope.seen.get(p["id"])]
-        if changed:
-            _work_out(db, changed, today, ends, policy, rules, fast=True, scope=scope)
-    scope.seen.update({p["id"]: changes.get(p["id"]) for p in people})
-    n = len(ends)
-    totals = list(itertools.accumulate(scope.totals[:n]))
-    in_date = list(itertools.accumulate(scope.in_date[:n]))
+    with _SCOPES_LOCK:  # a scope is corrected in place: one request at a time (threaded servers)
+        scope = _SCOPES.get(key)
+        if scope is None:
+            work, scope = people, _Scope({}, {}, [0] * (len(ends) + 1), [0] * (len(ends) + 1))
+            if len(_SCOPES) >= _SCOPES_KEPT:
+                _SCOPES.clear()
+            _SCOPES[key] = scope
+        else:
+            work = [p for p in people if changes.get(p["id"]) != scope.seen.get(p["id"])]
+        if work:
+            _work_out(db, work, today, ends, policy, rules, fast=work is not people, scope=scope)
+            scope.seen.update({p["id"]: changes.get(p["id"]) for p in work})
+        n = len(ends)
+        totals = list(itertools.accumulate(scope.totals[:n]))
+        in_date = list(itertools.accumulate(scope.in_date[:n]))
+        dues = {p["id"]: scope.parts[p["id"]][1] for p in people}
     monthly = [{"month": end[:7], "end": end, "total": totals[k], "in_date": in_date[k],
                 "share": round(100 * in_date[k] / totals[k]) if totals[k] else 100}
                for k, end in enumerate(ends)]
-    return monthly, {p["id"]: scope.parts[p["id"]][1] for p in people}
+    return monthly, dues
 
 
 def _work_out(db, people: list[dict], today: str, ends: list[str], policy, rules: tuple, *,
-              fast: bool, scope: _Scope) -> _Scope:
+              fast: bool, scope: _Scope) -> None:
     """Work out these people's parts (their sessions and pairings read in bulk, or through
     each one's own index when `fast`: a few people) and put them in `scope`, taking out
     what each had before."""
@@ -333,7 +336,6 @@ def _work_out(db, people: list[dict], today: str, ends: list[str], policy, rules
         scope.parts[p["id"]] = (steps, schedule.Due(
             person_id=p["id"], last_held=last, due=due, overdue_after=overdue_after,
             state=states[due, overdue_after], on_probation=bool(probation) and today <= probation))
-    return scope
 
 
 def monthly(db, people: list[dict], today: str, months: int = MONTHS) -> list[dict]:
