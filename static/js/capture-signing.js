@@ -7,24 +7,9 @@ import { deviceId } from "./store.js";
 import { within } from "./net.js";
 import { ask } from "./ask.js";
 import { signatureState } from "./sign-state.js";
-import { shownTime } from "./when.js";
+import { dateWords, shownTime } from "./when.js";
 import { TYPED_STATEMENT } from "./typed-signature.js";
 
-// The statement's date in words, as webapp/records/session_form.date_words writes it: fixed
-// English month names (never the browser's locale: the statement is signed, and the server
-// builds the same text to check it).
-const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-
-/** "2026-11-26" as "26 Nov 2026"; anything that is not a date as it is ("(no date)" for none). */
-export function dateWords(iso) {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso ?? "");
-  if (!m) return iso || "(no date)";
-  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  const date = new Date(Date.UTC(2000, month - 1, day));
-  if (month < 1 || month > 12 || date.getUTCMonth() !== month - 1
-      || (month === 2 && day === 29 && !(year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)))) return iso;
-  return `${day} ${MONTHS[month - 1]} ${year}`;
-}
 
 /** Whether a signature was made by typing the name (its statement says so). */
 export const isTyped = (signature) => (signature?.statement ?? "").endsWith(TYPED_STATEMENT);

@@ -8,6 +8,7 @@ import { signatureState } from "./sign-state.js";
 import { $, state } from "./tablet-page.js";
 import { renderCarry } from "./tablet-carry.js";
 import { formTemplate } from "./form-template.js";
+import { dateWords } from "./when.js";
 
 const SYNC_WORDS = { saved: "Saved on device", waiting: "Waiting to sync", synced: "Synced", attention: "Needs attention" };
 
@@ -26,7 +27,7 @@ export async function renderDrafts() {
   const people = pack?.supervisees ?? [];
   // A DSL or deputy may hold a safeguarding supervision with anyone (offline too).
   const anyone = pack?.safeguarding_supervisees ?? [];
-  const options = people.map((p) => new Option(`${p.name}${p.probation ? " (probation)" : ""} — due ${p.next_due}`, p.id));
+  const options = people.map((p) => new Option(`${p.name}${p.probation ? " (probation)" : ""}${p.next_due ? ` — due ${dateWords(p.next_due)}` : ""}`, p.id));
   if (anyone.length) {
     const group = Object.assign(document.createElement("optgroup"), { label: "Safeguarding supervision (DSL)" });
     group.append(...anyone.map((p) => new Option(p.name, `sg:${p.id}`)));
@@ -45,7 +46,7 @@ export async function renderDrafts() {
     const tr = document.createElement("tr");
     const { words, count } = doc ? await signatureState(doc, { supervisor: doc.supervisor === s.user.id ? s.user.name : "", supervisee: names[doc.supervisee] }) : { words: "", count: 0 };
     const stand = entry.locked ? "Signed by both · locked" : !doc ? "" : count || doc.signatures?.length ? words : "Draft";
-    const cells = [doc ? names[doc.supervisee] ?? "Supervisee" : "Unreadable", doc?.session_date ?? "", stand + (entry.conflict ? " · conflicting edit kept for a reviewer" : ""), SYNC_WORDS[sync]];
+    const cells = [doc ? names[doc.supervisee] ?? "Supervisee" : "Unreadable", doc?.session_date ? dateWords(doc.session_date) : "", stand + (entry.conflict ? " · conflicting edit kept for a reviewer" : ""), SYNC_WORDS[sync]];
     for (const text of cells) tr.append(Object.assign(document.createElement("td"), { textContent: text }));
     tr.lastChild.dataset.sync = sync;
     // The supervisee disagreed (from their own login): the supervisor reads it here, in their words.

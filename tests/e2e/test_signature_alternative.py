@@ -102,7 +102,7 @@ def test_the_tablet_writes_each_date_of_the_statement_as_the_server_does(page):
     dates = [f"2026-{m:02d}-0{1 + m % 9}" for m in range(1, 13)] + ["2024-02-29", "2026-02-30", ""]
     page.goto("/login")
     shown = page.evaluate("""async (dates) => {
-      const { dateWords } = await import("/static/js/capture-signing.js");
+      const { dateWords } = await import("/static/js/when.js");
       return dates.map(dateWords);
     }""", dates)
     assert shown == [session_form.date_words(d) for d in dates]

@@ -64,6 +64,10 @@ def test_login_expired_while_offline(tablet):
     expect(page.locator("#sync-status")).to_have_text(
         "All changes are sent from this tablet. Log in to receive changes made elsewhere.")
     expect(tablet.sync_cell(record_id)).to_have_text("Synced")
+    # Dates as people read them ("26 Nov 2026"), in the list and in the choice of person.
+    expect(tablet.row_for(record_id)).to_contain_text(re.compile(r"\d{1,2} [A-Z][a-z]{2} \d{4}"))
+    expect(page.get_by_label("New session record for")).to_contain_text(
+        re.compile(r"due \d{1,2} [A-Z][a-z]{2} \d{4}"))
     tablet.row_for(record_id).get_by_role("link", name="Open session record for Alex").click()
     expect(page.get_by_label("Summary of key discussion points")).to_have_value(
         "Written with no network")
