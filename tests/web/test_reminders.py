@@ -5,6 +5,7 @@ through a real SMTP server, with counts only, and the opt-out on the account pag
 from __future__ import annotations
 
 import datetime as dt
+import re
 import socket
 
 import pytest
@@ -91,6 +92,8 @@ def test_the_start_page_shows_reminders_and_keeps_them_in_the_database(as_user, 
     page = sam.get("/").get_data(as_text=True)
     assert 'id="reminders"' in page
     assert "Supervision with Alex Staff is overdue" in page and "Supervision with Bea Staff" in page
+    # Their dates as people read them, not ISO.
+    assert re.search(r"is overdue \(due \d{1,2} [A-Z][a-z]{2} \d{4}\)", page)
     rows = list(db.query("SELECT * FROM reminders WHERE user_id = ?",
                          [user_id(db, "sam.supervisor@demo.test")]))
     assert {r["kind"] for r in rows} == {"session_overdue"} and len(rows) == 2

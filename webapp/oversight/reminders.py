@@ -24,6 +24,7 @@ from webapp.evidence import addenda
 from webapp.oversight import requests as asking
 from webapp.oversight import schedule
 from webapp.people import accounts
+from webapp.times import day
 
 bp = Blueprint("reminders", __name__)
 
@@ -75,21 +76,21 @@ def collect(db, user, today: str) -> list[Reminder]:
             due = dues[p["id"]]
             if due.state == "overdue":
                 found.append(Reminder("session_overdue", p["id"], f"Supervision with {p['name']} is"
-                                      f" overdue (due {due.due}).", "/"))
+                                      f" overdue (due {day(due.due)}).", "/"))
             elif due.state in ("due", "due_soon"):
                 found.append(Reminder("session_due", p["id"], f"Supervision with {p['name']} is"
-                                      f" due on {due.due}.", "/"))
+                                      f" due on {day(due.due)}.", "/"))
     for r in asking.open_for_supervisor(db, user.id):
         found.append(Reminder("request", r["id"], f"{r['name']} {asking.SHORT[r['kind']]}"
-                              f" (asked {r['asked_on']}).", "/"))
+                              f" (asked {day(r['asked_on'])}).", "/"))
     for a in _actions_due(db, user, today):
         late = a["deadline"] < today
         whose = "your" if a["supervisee_id"] == user.id else f"{a['supervisee_name']}'s"
         found.append(Reminder("action_overdue" if late else "action_due",
                               f"{a['record_id']}:{a['item_id']}",
                               f"An action from {whose} supervision is "
-                              + (f"past its deadline ({a['deadline']})." if late
-                                 else f"due on {a['deadline']}."),
+                              + (f"past its deadline ({day(a['deadline'])})." if late
+                                 else f"due on {day(a['deadline'])}."),
                               f"/records/{a['record_id']}"))
     cutoff = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=UNSIGNED_AFTER_HOURS)).isoformat()
     # Not signed: the two ranges either side of 'signed' in the supervisor's (supervisor, status)
@@ -99,11 +100,11 @@ def collect(db, user, today: str) -> list[Reminder]:
                       " AND (r.status < 'signed' OR r.status > 'signed')"
                       " AND r.created_at < ? ORDER BY r.session_date", [user.id, cutoff]):
         found.append(Reminder("signature", r["id"], f"The session record with {r['name']} of"
-                              f" {r['session_date'] or 'no date'} is not signed by both yet.",
+                              f" {day(r['session_date']) or 'no date'} is not signed by both yet.",
                               f"/records/{r['id']}"))
     for r in addenda.awaiting(db, user):
         found.append(Reminder("acknowledgement", r["id"], f"The session record of"
-                              f" {r['session_date']} awaits your acknowledgement.",
+                              f" {day(r['session_date'])} awaits your acknowledgement.",
                               f"/records/{r['id']}"))  # the record first, its form after it
     return found
 
