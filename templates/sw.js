@@ -7,7 +7,7 @@
 // means a new worker: it installs in the background and waits until the page's "A new version is ready — reload" asks it to take over (see
 // static/js/sw-register.js and docs/decisions.md). Other navigations try the network for a
 // few seconds, then the cache or the offline page.
-import { pushOutbox } from "/static/build/outbox.js";  // static/js/outbox.js, bundled
+import { pushOutbox } from "/static/build/worker/outbox.js";  // static/js/outbox.js, bundled
 
 const VERSION = "{{ version }}";
 const CACHE = `supervise-${VERSION}`;

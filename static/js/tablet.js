@@ -1,5 +1,6 @@
 // The tablet page: set up or unlock (tablet-people.js), list this person's session records
 // (tablet-list.js), open one (capture.js). This module routes between them and syncs.
+import "./sw-register.js";  // as on every page; here in the page's one bundle
 import * as vault from "./vault.js";
 import { attentionOps, clearSynced, movedDrafts, saveDraft } from "./drafts.js";
 import { Capture } from "./capture.js";
@@ -10,6 +11,12 @@ import { start, usePage, wiped } from "./tablet-people.js";
 import { renderDrafts } from "./tablet-list.js";
 import { formTemplate } from "./form-template.js";
 import { wireCarry } from "./tablet-carry.js";
+import * as store from "./store.js";
+import * as drafts from "./drafts.js";
+
+// The page is one bundle (static/build/tablet.js): the browser tests read its state through
+// these, importing the page's own module (the same instance, so the same unlocked session).
+export { drafts, loop, store, vault };
 
 const capture = new Capture(app, { statement: app.dataset.statement });
 

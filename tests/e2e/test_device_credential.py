@@ -13,7 +13,7 @@ from webapp.db import connect
 pytestmark = pytest.mark.e2e
 
 STORED = """async () => {
-  const { db } = await import("/static/build/store.js");
+  const { db } = (await import("/static/build/tablet.js")).store;
   const d = await db();
   const out = {};
   for (const name of ["keys", "drafts", "outbox", "packs"]) out[name] = await d.count(name);
@@ -52,7 +52,7 @@ def test_a_locked_tablet_still_delivers_its_outbox(tablet, live_app):
     assert len(creds) == 1 and creds[0]["last_used"] is None
     # The credential is kept encrypted: its secret is nowhere in the tablet's storage as text.
     stored = page.evaluate("""async () => {
-      const { db } = await import("/static/build/store.js");
+      const { db } = (await import("/static/build/tablet.js")).store;
       return JSON.stringify(await (await db()).getAll("meta"));
     }""")
     assert "credential:" in stored and "Device " not in stored
@@ -132,7 +132,7 @@ def test_a_tablet_flagged_lost_wipes_itself_at_its_next_contact(tablet, live_app
     wait_for(page, lambda: page.evaluate(STORED)["keys"] == 0, "the wipe")
     after = page.evaluate(STORED)
     assert after == {"keys": 0, "drafts": 0, "outbox": 0, "packs": 0, "meta": []}, after
-    assert page.evaluate('import("/static/build/store.js").then((m) => m.deviceId())') != device
+    assert page.evaluate('import("/static/build/tablet.js").then((m) => m.store.deviceId())') != device
     assert query(live_app, "SELECT count(*) AS n FROM records")[0]["n"] == 0
     page.reload()  # nothing left to unlock: the tablet asks for a login to be set up again
     expect(page.get_by_role("heading", name="Unlock")).to_be_hidden()

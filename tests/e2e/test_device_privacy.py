@@ -52,8 +52,7 @@ DUMP_STORAGE = """async () => {
 }"""
 
 DECRYPT_DRAFT = """async (id) => {
-  const vault = await import("/static/build/vault.js");
-  const drafts = await import("/static/build/drafts.js");
+  const { vault, drafts } = await import("/static/build/tablet.js");
   return JSON.stringify((await drafts.loadDraft(vault.session(), id)).doc);
 }"""
 

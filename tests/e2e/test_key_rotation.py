@@ -17,7 +17,7 @@ from webapp.people import accounts
 pytestmark = pytest.mark.e2e
 
 KIDS = """async () => {
-  const { db } = await import("/static/build/store.js");
+  const { db } = (await import("/static/build/tablet.js")).store;
   const d = await db();
   return { keys: (await d.getAll("keys")).map((k) => k.kid),
            drafts: Object.fromEntries((await d.getAll("drafts")).map((e) => [e.id, e.kid])) };

@@ -67,8 +67,7 @@ def test_both_sign_by_typing_their_names_and_the_record_seals_and_says_so(anothe
     expect(page.locator("#sign-summary")).to_have_text("Signatures: Signed by both · locked")
     tablet.wait_saved()
     signatures = page.evaluate("""async () => {
-      const { session } = await import("/static/build/vault.js");
-      const { loadDraft } = await import("/static/build/drafts.js");
+      const { vault: { session }, drafts: { loadDraft } } = await import("/static/build/tablet.js");
       return (await loadDraft(session(), location.hash.split("=")[1])).doc.signatures;
     }""")
     assert [s["statement"].endswith(" I signed by typing my name.") for s in signatures] == [True, True]

@@ -141,8 +141,7 @@ def test_removing_a_list_item_can_be_undone(another):
     expect(student).to_have_count(0)
     tablet.wait_saved()
     assert page.evaluate("""async () => {
-      const { session } = await import("/static/build/vault.js");
-      const { loadDraft } = await import("/static/build/drafts.js");
+      const { vault: { session }, drafts: { loadDraft } } = await import("/static/build/tablet.js");
       const id = location.hash.split("=")[1];
       return (await loadDraft(session(), id)).doc.lists.caseload.length;
     }""") == 0

@@ -170,7 +170,7 @@ def test_two_tablets_merge_and_a_leader_settles_the_conflict(another, live_app):
     expect(page.get_by_role("row").filter(has=link)).not_to_contain_text("conflict")
 
     # Tablet A, with the record open and nothing unsaved, follows the settled revision.
-    a.page.evaluate("""async () => (await import("/static/build/sync-loop.js")).syncNow()""")
+    a.page.evaluate("""async () => (await import("/static/build/tablet.js")).loop.syncNow()""")
     expect(a.page.get_by_label(WELLBEING)).to_have_value(WA)
     expect(a.page.locator("#save-status")).to_have_text("Updated with changes made elsewhere")
     expect(action_item(a.page)).to_have_count(1)

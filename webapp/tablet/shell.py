@@ -25,6 +25,9 @@ ICON = "/static/icons/icon.svg"
 # `make bundle`), the stylesheet, the icon, the sync schema (checked before signing) and the
 # script that registers the service worker (on every page).
 PRECACHED = ("build/*.js", "css/*.css", "icons/icon.svg", "schemas/*.json", "js/sw-register.js")
+# The service worker's own bundle: the worker loads it itself (not precached), but a change
+# to it is a new version.
+WORKER = "build/worker/*.js"
 BUNDLE_META = "build/meta.json"
 ENTRY = "build/tablet.js"
 
@@ -38,7 +41,7 @@ def _assets(static_folder: str) -> tuple[tuple[str, ...], str, tuple[str, ...]]:
         raise RuntimeError(f"{meta_path} is missing: run `make bundle` (esbuild) first")
     digest = hashlib.sha256()
     files = sorted({path for pattern in PRECACHED for path in static.glob(pattern) if path.is_file()})
-    for path in files:
+    for path in [*files, *sorted(static.glob(WORKER))]:
         digest.update(path.read_bytes())
     templates = Path(current_app.template_folder)
     for path in sorted(templates.rglob("*.html")):
