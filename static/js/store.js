@@ -1,12 +1,13 @@
 // The tablet's IndexedDB (through idb). Only encrypted envelopes and bare metadata
 // (ids, owner ids, times, sync state) are stored in the clear.
-import { openDB } from "../vendor/idb.js";
+import { openDB, wrap } from "../vendor/idb.js";
 
 const NAME = "supervise";
+const VERSION = 1;
 let dbPromise = null;
 
 function open() {
-  return openDB(NAME, 1, {
+  return preopened().catch(() => openDB(NAME, VERSION, {
     upgrade(db, oldVersion) {
       if (oldVersion < 1) {
         db.createObjectStore("keys", { keyPath: "userId" });
@@ -18,13 +19,51 @@ function open() {
         db.createObjectStore("meta", { keyPath: "key" });
       }
     },
+  })).then((db) => {
     // iOS may close the database under memory pressure: open it again next time.
-    terminated() { dbPromise = null; },
-    blocking() { dbPromise?.then((db) => db.close()); dbPromise = null; },
-  }).then((db) => {
     db.addEventListener("close", () => { dbPromise = null; });
+    // Another page opens a newer version: make way for it.
+    db.addEventListener("versionchange", () => { db.close(); dbPromise = null; });
     return db;
   });
+}
+
+// What the tablet page started before its modules loaded (static/js/preopen.js): opening
+// the storage and its first read take tens of milliseconds, which the page spends reading
+// itself. It opens only what is there: a tablet with no storage yet, or an older version of
+// it, is opened by open() above.
+const early = globalThis.supervisePreopen ?? null;
+delete globalThis.supervisePreopen;
+
+/** The result of a request, waiting for it if it has not finished. */
+function settled(request) {
+  return new Promise((resolve, reject) => {
+    const settle = () => (request.error ? reject(request.error) : resolve(request.result));
+    if (request.readyState === "done") return settle();
+    request.addEventListener("success", settle);
+    request.addEventListener("error", settle);
+  });
+}
+
+async function preopened() {
+  // Once: a later opening (after a close or a wipe) is a new connection.
+  const request = early?.open;
+  if (!request) throw new Error("not preopened");
+  early.open = null;
+  const db = await settled(request);
+  if (db.version === VERSION) return wrap(db);
+  db.close();
+  early.keys = null;
+  throw new Error("older version");
+}
+
+/** The `keys` store as the page read it while loading, once; null when it did not. */
+export async function earlyKeys() {
+  if (!early) return null;
+  await db();  // opened (the read starts as the opening ends), and of this version
+  const request = early.keys;
+  early.keys = null;
+  return request && settled(request).catch(() => null);
 }
 
 export function db() {

@@ -1,6 +1,6 @@
 // Who is working on this tablet, and their unlocked draft key (memory only).
 // The key is dropped on lock, on idle timeout and whenever the page goes away.
-import { db } from "./store.js";
+import { db, earlyKeys } from "./store.js";
 import { within } from "./net.js";
 import { forgetOlderKeys, importDraftKey, open, seal, unwrapDraftKey, useOlderKeys, wrapDraftKey, fromB64 } from "./crypto.js";
 
@@ -26,7 +26,8 @@ export async function lock(reason = "locked") {
 
 /** People who have set up this tablet (id, name, email): for the unlock screen. */
 export async function knownUsers() {
-  return (await (await db()).getAll("keys")).map(({ userId, name, email, kid }) => ({ userId, name, email, kid }));
+  const rows = (await earlyKeys()) ?? (await (await db()).getAll("keys"));
+  return rows.map(({ userId, name, email, kid }) => ({ userId, name, email, kid }));
 }
 
 async function fetchKey() {

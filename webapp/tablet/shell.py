@@ -23,8 +23,10 @@ ICON = "/static/icons/icon.svg"
 
 # What the shell pages load, kept for offline use: the bundle (static/build, made by esbuild:
 # `make bundle`), the stylesheet, the icon, the sync schema (checked before signing) and the
-# script that registers the service worker (on every page).
-PRECACHED = ("build/*.js", "css/*.css", "icons/icon.svg", "schemas/*.json", "js/sw-register.js")
+# script that registers the service worker (on every page) and the one that opens the
+# tablet's storage while its page loads.
+PRECACHED = ("build/*.js", "css/*.css", "icons/icon.svg", "schemas/*.json", "js/sw-register.js",
+             "js/preopen.js")
 # The service worker's own bundle: the worker loads it itself (not precached), but a change
 # to it is a new version.
 WORKER = "build/worker/*.js"
