@@ -288,6 +288,9 @@ export async function pushOutbox(onProgress) {
 }
 
 async function syncAll(onProgress) {
+  // The browser knows it has no network: nothing to ask (the page opening offline is not kept
+  // waiting on a request that must fail).
+  if (globalThis.navigator?.onLine === false) return { state: "offline" };
   let who;
   try {
     who = await serverSession();
