@@ -10,7 +10,10 @@ import re
 
 import pytest
 
+from webapp import ROOT
 from webapp.records import session_form
+
+INLINE_SCRIPT = re.compile(r"<script\b[^>]*>\s*[^<\s]")
 
 
 @pytest.mark.parametrize("path", ["/tablet", "/offline"])
@@ -43,3 +46,19 @@ def test_the_form_template_is_in_the_page_and_out_of_the_pack_when_asked(app, as
     assert "templates" not in slim and slim["kinds"] == session_form.current()["kinds"]
     # A page of an earlier version asks without the parameter and still gets it.
     assert sam.get("/api/pack").get_json()["templates"] == [session_form.current()]
+
+
+def test_the_tablet_page_starts_opening_its_storage_first(app):
+    """Its first script, before anything it loads, is static/js/preopen.js written into the
+    page with the response's nonce: it runs as the page arrives, with no fetch to wait on."""
+    response = app.test_client().get("/tablet")
+    body = response.get_data(as_text=True)
+    head = body[: body.index("</head>")]
+    nonce = re.search(r"'nonce-([^']+)'", response.headers["Content-Security-Policy"]).group(1)
+    first = re.search(r"<(script|link)\b[^>]*>(.*?)</script>", head, re.S)
+    assert first.group(0).startswith(f'<script nonce="{nonce}">')
+    assert first.group(2) == (ROOT / "static/js/preopen.js").read_text()
+    assert 'indexedDB.open("supervise")' in first.group(2)
+    # The only script written into a page: every other one is a file.
+    assert len(INLINE_SCRIPT.findall(body)) == 1
+    assert not INLINE_SCRIPT.search(app.test_client().get("/login").get_data(as_text=True))

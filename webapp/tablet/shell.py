@@ -9,9 +9,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
 from pathlib import Path
 
 from flask import Blueprint, current_app, g, make_response, render_template, request, url_for
+from markupsafe import Markup
 
 from webapp import organisation
 from webapp.records import session_form
@@ -23,13 +25,15 @@ ICON = "/static/icons/icon.svg"
 
 # What the shell pages load, kept for offline use: the bundle (static/build, made by esbuild:
 # `make bundle`), the stylesheet, the icon, the sync schema (checked before signing) and the
-# script that registers the service worker (on every page) and the one that opens the
-# tablet's storage while its page loads.
-PRECACHED = ("build/*.js", "css/*.css", "icons/icon.svg", "schemas/*.json", "js/sw-register.js",
-             "js/preopen.js")
+# script that registers the service worker (on every page).
+PRECACHED = ("build/*.js", "css/*.css", "icons/icon.svg", "schemas/*.json", "js/sw-register.js")
 # The service worker's own bundle: the worker loads it itself (not precached), but a change
 # to it is a new version.
 WORKER = "build/worker/*.js"
+# The tablet page's first script, put in the page itself: it starts opening the tablet's
+# storage as the page arrives (a file would first wait on its own fetch: see
+# docs/decisions.md). Part of the page, so part of its version.
+EARLY = "js/preopen.js"
 BUNDLE_META = "build/meta.json"
 ENTRY = "build/tablet.js"
 
@@ -43,7 +47,7 @@ def _assets(static_folder: str) -> tuple[tuple[str, ...], str, tuple[str, ...]]:
         raise RuntimeError(f"{meta_path} is missing: run `make bundle` (esbuild) first")
     digest = hashlib.sha256()
     files = sorted({path for pattern in PRECACHED for path in static.glob(pattern) if path.is_file()})
-    for path in [*files, *sorted(static.glob(WORKER))]:
+    for path in [*files, *sorted(static.glob(WORKER)), static / EARLY]:
         digest.update(path.read_bytes())
     templates = Path(current_app.template_folder)
     for path in sorted(templates.rglob("*.html")):
@@ -60,6 +64,15 @@ def _assets(static_folder: str) -> tuple[tuple[str, ...], str, tuple[str, ...]]:
                        if i["kind"] == "import-statement"]
     urls = tuple("/static/" + path.relative_to(static).as_posix() for path in files)
     return urls, digest.hexdigest()[:16], tuple("/" + name for name in seen)
+
+
+@functools.cache
+def _early(static_folder: str) -> Markup:
+    text = (Path(static_folder) / EARLY).read_text()
+    # Put in a <script> as it is: nothing in it may end the element early.
+    if re.search(r"</script|<!--", text, re.IGNORECASE):
+        raise RuntimeError(f"{EARLY} cannot be put in a page: it holds </script or <!--")
+    return Markup(text)
 
 
 def assets() -> tuple[tuple[str, ...], str]:
@@ -96,6 +109,7 @@ def page():
     fixed = current_app.config.get("SUPERVISE_IDLE_LOCK_SECONDS")
     fixed_open = current_app.config.get("SUPERVISE_OPEN_IDLE_LOCK_SECONDS") or fixed
     return _shell(render_template("tablet.html", template=template, modules=modules(),
+                                  early_script=_early(current_app.static_folder),
                                   idle_seconds=fixed or settings.idle_minutes * 60,
                                   open_idle_seconds=fixed_open or settings.open_idle_minutes * 60))
 
