@@ -39,7 +39,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     if proxies := app.config.get("PROXIES"):
         # Behind a reverse proxy: take the client's address (signature evidence) and scheme.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
-    # First, so it runs last of the after-request steps: it compresses the finished answer.
+    # After-request steps run last registered first: the policy is set last of all, on the
+    # answer as sent; compression just before it, on the finished answer.
+    browser_policy.init_headers(app)
     compression.init_app(app)
     # Before CSRF: a cross-site unsafe request is refused as such, before any token check.
     browser_policy.init_app(app)

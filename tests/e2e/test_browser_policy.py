@@ -149,3 +149,20 @@ def test_the_watch_sees_an_inline_script_and_a_style_attribute(another):
     assert {"script-src-elem", "style-src-attr"} <= directives, directives
     assert page.evaluate("window.__ran") is None
     assert watch.violations
+
+
+def test_the_tablet_revalidated_by_the_browser_keeps_its_own_policy(another):
+    """Without the service worker (blocked here; a browser that has none yet), a reload
+    revalidates /tablet in the browser's own cache: a 304, and the stored page with its stored
+    policy, whose nonce is still the one on its scripts, so its first script runs."""
+    sam = another(service_workers="block")
+    watch = Watch(sam)
+    page = sam.page
+    check_page(sam, page.goto("/tablet"))
+    reloaded = page.reload()
+    # The browser asked whether its copy is still the page (a 304, merged into its copy).
+    assert reloaded.request.all_headers().get("if-none-match")
+    check_page(sam, reloaded)
+    expect(page.get_by_role("heading", name="Set up this tablet")).to_be_visible()
+    assert watch.violations == []  # its first script was not blocked
+

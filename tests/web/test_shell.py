@@ -31,6 +31,14 @@ def test_a_shell_page_is_the_same_for_everyone_and_revalidates_to_a_304(app, as_
 
     held = app.test_client().get(path, headers={"If-None-Match": first.headers["ETag"]})
     assert held.status_code == 304 and held.data == b""
+    # No policy on the 304: the browser keeps the one stored with the body, whose nonce is the
+    # one on the body's scripts (a fresh nonce would block the page's first script).
+    assert "Content-Security-Policy" not in held.headers
+    # The same when compressed (the 304 is made after compression tags the ETag).
+    compressed = app.test_client().get(path, headers={"Accept-Encoding": "br"})
+    held = app.test_client().get(path, headers={"Accept-Encoding": "br",
+                                                "If-None-Match": compressed.headers["ETag"]})
+    assert held.status_code == 304 and "Content-Security-Policy" not in held.headers
     assert held.headers["X-Supervise-Version"] == first.headers["X-Supervise-Version"]
     other = app.test_client().get(path, headers={"If-None-Match": '"an-older-page"'})
     assert other.status_code == 200 and other.data

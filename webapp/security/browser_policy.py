@@ -105,7 +105,14 @@ def refuse_cross_site():
 
 
 def set_headers(response):
-    """after_request: CSP for every answer, HSTS over HTTPS."""
+    """after_request: CSP for every answer with a body, HSTS over HTTPS."""
+    if request.is_secure:
+        response.headers["Strict-Transport-Security"] = HSTS
+    if response.status_code == 304:
+        # No body, so no policy: the browser keeps the one stored with the body it
+        # revalidated. A fresh one would replace it, and its new nonce would not be the one on
+        # that body's scripts (the tablet's first script is written into its page).
+        return response
     mimetype = response.mimetype or ""
     if mimetype == "text/html":
         policy = render_policy(PAGE_POLICY, csp_nonce())
@@ -114,13 +121,16 @@ def set_headers(response):
     else:
         policy = render_policy(OTHER_POLICY)
     response.headers["Content-Security-Policy"] = policy
-    if request.is_secure:
-        response.headers["Strict-Transport-Security"] = HSTS
     return response
+
+
+def init_headers(app) -> None:
+    """The headers step, registered before any other after-request step so it runs last: the
+    policy goes on the answer as sent (compression may yet make it a 304)."""
+    app.after_request(set_headers)
 
 
 def init_app(app) -> None:
     cookie_settings(app.config)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     app.before_request(refuse_cross_site)
-    app.after_request(set_headers)
