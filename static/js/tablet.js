@@ -11,12 +11,12 @@ import { start, usePage, wiped } from "./tablet-people.js";
 import { renderDrafts } from "./tablet-list.js";
 import { formTemplate } from "./form-template.js";
 import { wireCarry } from "./tablet-carry.js";
-import * as store from "./store.js";
-import * as drafts from "./drafts.js";
 
 // The page is one bundle (static/build/tablet.js): the browser tests read its state through
 // these, importing the page's own module (the same instance, so the same unlocked session).
-export { drafts, loop, store, vault };
+export * as drafts from "./drafts.js";
+export * as store from "./store.js";
+export { loop, vault };
 
 const capture = new Capture(app, { statement: app.dataset.statement });
 
