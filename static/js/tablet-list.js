@@ -40,7 +40,8 @@ export async function renderDrafts() {
   select.replaceChildren(...options);
   if (chosen && select.querySelector(`option[value="${CSS.escape(chosen)}"]`)) select.value = chosen;
   $("#new-form button").disabled = !people.length && !anyone.length;
-  const names = Object.fromEntries([...anyone, ...people].map((p) => [p.id, p.name]));
+  // The supervisee of their own supervision (conducted by their manager) is them.
+  const names = Object.fromEntries([...anyone, ...people, { id: s.user.id, name: s.user.name }].map((p) => [p.id, p.name]));
   const rows = await listDrafts(s);
   const drawn = await Promise.all(rows.map(async ({ entry, doc, sync }) => {
     const tr = document.createElement("tr");

@@ -7,7 +7,11 @@ import re
 
 import pytest
 from playwright.sync_api import expect
-from records_helper import signed
+from records_helper import Tablet as PushTablet
+from records_helper import new_doc, signed
+from support import user_id
+
+from webapp.db import connect
 
 pytestmark = pytest.mark.e2e
 PORTRAIT = {"width": 1024, "height": 1366}
@@ -170,3 +174,20 @@ def test_the_list_tells_the_supervisor_of_a_disagreement_in_the_supervisees_word
     expect(row).to_contain_text(f"Alex Staff disagreed: “{words}”")
     row.get_by_role("link", name=re.compile("^Open")).click()
     expect(tablet.page.locator("#ack-state")).to_contain_text(f"In their words: “{words}”")
+
+
+def test_a_supervisors_own_supervision_is_listed_under_their_name(another, as_user, live_app):
+    """Sam's own supervision, held by Dana, is on his tablet too (read-only): the list names
+    its supervisee, Sam, rather than a placeholder."""
+    db = connect(live_app.config["DATABASE"])
+    doc = signed(new_doc(user_id(db, "sam.supervisor@demo.test"), user_id(db, "dsl@demo.test"),
+                         session_date="2026-11-02"))
+    db.close()
+    assert PushTablet(as_user("dsl@demo.test"), device="tab-dana").push_doc(doc)["status"] == "applied"
+    tablet = another(viewport=PORTRAIT)
+    tablet.set_up_online("sam.supervisor@demo.test")
+    row = tablet.row_for(doc["id"])
+    expect(row.locator("td").first).to_have_text("Sam Supervisor")
+    expect(row).to_contain_text("2 Nov 2026")
+    expect(row).to_contain_text("Signed by both · locked")
+
