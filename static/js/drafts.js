@@ -48,7 +48,8 @@ export async function draftVersion(id) {
   return entry ? { rev: entry.rev, ct: entry.ct } : null;
 }
 
-/** This user's drafts, decrypted, newest first, each with its sync state. */
+/** This user's drafts, decrypted, each with its sync state: the latest session first (records
+ * pulled together were all stored at once), the last edited first on the same day. */
 export async function listDrafts(session) {
   const d = await db();
   const entries = await d.getAllFromIndex("drafts", "owner", session.user.id);
@@ -59,7 +60,8 @@ export async function listDrafts(session) {
     try { doc = await open(session.key, entry.id, entry); } catch { /* shown as unreadable */ }
     out.push({ entry, doc, sync: syncState(entry, ops.filter((op) => op.record === entry.id)) });
   }
-  return out.sort((a, b) => (b.entry.updatedAt > a.entry.updatedAt ? 1 : -1));
+  const day = ({ doc }) => doc?.session_date ?? "";
+  return out.sort((a, b) => day(b).localeCompare(day(a)) || (b.entry.updatedAt > a.entry.updatedAt ? 1 : -1));
 }
 
 /** saved (on device only), waiting, synced or attention. */

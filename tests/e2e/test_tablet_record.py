@@ -4,6 +4,7 @@ that explain themselves (issue 15)."""
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 import pytest
 from playwright.sync_api import expect
@@ -171,23 +172,36 @@ def test_the_list_tells_the_supervisor_of_a_disagreement_in_the_supervisees_word
     tablet.set_up_online("sam.supervisor@demo.test")
     row = tablet.row_for(doc["id"])
     expect(row).to_contain_text("Signed by both · locked")
+    # The latest session first, though the pull stored them all at once.
+    dates = [datetime.strptime(text, "%d %b %Y").date()
+             for text in tablet.page.locator("#drafts-body tr td:nth-child(2)").all_inner_texts()]
+    assert len(dates) > 3 and dates == sorted(dates, reverse=True)
     expect(row).to_contain_text(f"Alex Staff disagreed: “{words}”")
     row.get_by_role("link", name=re.compile("^Open")).click()
     expect(tablet.page.locator("#ack-state")).to_contain_text(f"In their words: “{words}”")
 
 
-def test_a_supervisors_own_supervision_is_listed_under_their_name(another, as_user, live_app):
+def test_a_supervisors_own_supervision_is_listed_under_their_name_and_the_latest_first(
+        another, as_user, live_app, sam):
     """Sam's own supervision, held by Dana, is on his tablet too (read-only): the list names
-    its supervisee, Sam, rather than a placeholder."""
+    its supervisee, Sam, rather than a placeholder; and the records come latest first."""
     db = connect(live_app.config["DATABASE"])
-    doc = signed(new_doc(user_id(db, "sam.supervisor@demo.test"), user_id(db, "dsl@demo.test"),
-                         session_date="2026-11-02"))
+    ids = {email: user_id(db, email) for email in ("sam.supervisor@demo.test", "dsl@demo.test",
+                                                   "alex.staff@demo.test")}
     db.close()
+    doc = signed(new_doc(ids["sam.supervisor@demo.test"], ids["dsl@demo.test"], session_date="2026-11-02"))
     assert PushTablet(as_user("dsl@demo.test"), device="tab-dana").push_doc(doc)["status"] == "applied"
+    for day in ("2026-10-05", "2026-11-16", "2026-09-21"):
+        mine = new_doc(ids["alex.staff@demo.test"], ids["sam.supervisor@demo.test"], session_date=day)
+        assert sam.push_doc(mine)["status"] == "applied"
     tablet = another(viewport=PORTRAIT)
     tablet.set_up_online("sam.supervisor@demo.test")
     row = tablet.row_for(doc["id"])
     expect(row.locator("td").first).to_have_text("Sam Supervisor")
     expect(row).to_contain_text("2 Nov 2026")
     expect(row).to_contain_text("Signed by both · locked")
+    # The latest session first, though the pull stored them all at once.
+    dates = [datetime.strptime(text, "%d %b %Y").date()
+             for text in tablet.page.locator("#drafts-body tr td:nth-child(2)").all_inner_texts()]
+    assert len(dates) > 3 and dates == sorted(dates, reverse=True)
 
