@@ -163,7 +163,8 @@ export class Capture {
     this.saving = this.saving.then(async () => {
       if (!this.form.doc || !this.session) return;
       const doc = this.form.read();
-      const entry = await saveDraft(this.session, doc, this.baseRev);
+      const entry = await saveDraft(this.session, doc, this.baseRev, this.savedCt);
+      this.baseRev = entry.rev;
       this.savedCt = entry.ct;
       const time = new Date().toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit", second: "2-digit" });
       this.setStatus(`Saved on device at ${time}`, `Saved ${time}`);

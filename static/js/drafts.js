@@ -7,8 +7,12 @@ import { open, seal } from "./crypto.js";
  * Save a record document as this user's draft and queue it for sync.
  * `baseRev` is the server revision this content was edited from (null for a new record):
  * the merge on the server compares against it, so it must be the revision the text came from.
+ * `savedCt`: the envelope this form last saved. When the stored draft still holds it, the
+ * server took that save while this edit was being made (its answer moved the draft's
+ * revision on, the text unchanged): the edit builds on that revision, or the merge would see
+ * the save's own changes as someone else's and keep what this edit undid.
  */
-export async function saveDraft(session, doc, baseRev = null) {
+export async function saveDraft(session, doc, baseRev = null, savedCt = null) {
   const envelope = await seal(session.key, session.kid, doc.id, doc);  // never inside the transaction
   const now = new Date().toISOString();
   const tx = (await db()).transaction(["drafts", "outbox"], "readwrite");
@@ -19,8 +23,9 @@ export async function saveDraft(session, doc, baseRev = null) {
     tx.abort();
     throw new Error("This record belongs to someone else on this tablet.");
   }
+  const base = savedCt && existing?.ct === savedCt ? existing.rev : baseRev;
   const entry = { id: doc.id, owner: session.user.id, ...envelope, updatedAt: now,
-                  createdAt: existing?.createdAt ?? now, rev: baseRev };
+                  createdAt: existing?.createdAt ?? now, rev: base };
   await drafts.put(entry);
   // An op that has never been sent is superseded by this newer state of the record
   // (addenda are separate notes: they stay).

@@ -156,6 +156,33 @@ def test_removing_a_list_item_can_be_undone(another):
     expect(page.get_by_role("button", name=re.compile("^Undo"))).to_have_count(0)
 
 
+def test_an_edit_made_while_its_last_save_was_taken_builds_on_that_save(another):
+    """A student added and saved; the server takes that save, and its answer moves the draft's
+    revision on before the open form has heard of it; the student removed and saved on the
+    revision the form still holds. The removal goes on what the server took (which has the
+    student), so the server removes it too, rather than keeping an insert it thinks unseen."""
+    tablet = another(viewport=PORTRAIT)
+    tablet.set_up_online("sam.supervisor@demo.test")
+    record = tablet.start_record("Alex")
+    left = tablet.page.evaluate("""async (id) => {
+      const { vault, drafts, loop } = await import("/static/build/tablet.js");
+      const s = vault.session();
+      await loop.syncNow();
+      const first = await drafts.loadDraft(s, id);  // on the server
+      const doc = structuredClone(first.doc);
+      const item = crypto.randomUUID();
+      doc.lists.caseload.push({ id: item, student: "JK-07" });
+      doc.meta.edited[`lists.caseload.${item}`] = new Date().toISOString();
+      const added = await drafts.saveDraft(s, doc, first.rev, first.ct);
+      await loop.syncNow();  // taken: the stored draft's revision moves on
+      doc.lists.caseload = [];
+      await drafts.saveDraft(s, doc, first.rev, added.ct);  // the form's base is still first.rev
+      await loop.syncNow();
+      return (await drafts.loadDraft(s, id)).doc.lists.caseload.length;
+    }""", record)
+    assert left == 0
+
+
 def test_the_list_tells_the_supervisor_of_a_disagreement_in_the_supervisees_words(
         another, sam, alex_doc):
     words = "The workload part leaves out my Friday cover."
